@@ -1,0 +1,41 @@
+"""Helpers shared by the entry points in chain/bin."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections import OrderedDict
+
+import configargparse
+
+
+def str2bool(value: str) -> bool:
+    """Parse a CLI boolean written ``true`` or ``false`` (as in Kaldi/ESPnet recipes)."""
+    lowered = str(value).lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    raise argparse.ArgumentTypeError(f"expected true or false: got {value!r}")
+
+
+class YAMLConfigFileParser(configargparse.YAMLConfigFileParser):
+    """YAML config files whose keys may spell an option with ``_`` for ``-``.
+
+    ``win_length_ms: 50`` sets ``--win-length-ms``, so a config file can use the field
+    names of a dataclass. Unknown keys are still rejected by configargparse.
+    """
+
+    def parse(self, stream):
+        return OrderedDict((key.replace("_", "-"), value) for key, value in super().parse(stream).items())
+
+
+def setup_logging(prog: str, level: int = logging.INFO) -> None:
+    """Log to stderr as ``prog: message`` (``prog: warning: message`` for warnings)."""
+
+    class _Formatter(logging.Formatter):
+        def format(self, record):
+            kind = "" if record.levelno < logging.WARNING else f"{record.levelname.lower()}: "
+            return f"{prog}: {kind}{record.getMessage()}"
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Formatter())
+    logging.basicConfig(level=level, handlers=[handler], force=True)

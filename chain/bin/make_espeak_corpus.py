@@ -1,0 +1,70 @@
+"""Stage 0 of egs/mini_espeak: synthesise the embedded corpus with espeak-ng.
+
+Writes OUT_DIR/{train_paired,train_speech_only,train_text_only,train_full,dev,test}/
+(Kaldi data dirs; speech-only has no text, text-only no wav.scp), OUT_DIR/local/phones.ctm
+(phone alignments of every utterance, Kaldi CTM), OUT_DIR/local/corpus.txt (all
+sentences) and OUT_DIR/local/spk2voice; wavs (16 kHz, 16 bit) under WAV_DIR/<spk>/.
+A re-run reuses finished work; the same options give the same wavs for any --nj.
+"""
+from __future__ import annotations
+
+import logging
+
+import configargparse
+
+from chain.bin._args import YAMLConfigFileParser
+from chain.corpora.mini_espeak import MAX_SPEAKERS, make_corpus
+
+SET_ORDER = ("train_paired", "train_speech_only", "train_text_only", "train_full", "dev", "test")
+
+
+def get_parser() -> configargparse.ArgumentParser:
+    parser = configargparse.ArgumentParser(
+        description=__doc__, formatter_class=configargparse.ArgumentDefaultsHelpFormatter,
+        config_file_parser_class=YAMLConfigFileParser)
+    parser.add_argument("--config", is_config_file=True, help="YAML file with any of the options below")
+    parser.add_argument("--out-dir", default="data", help="where the data dirs and local/ go")
+    parser.add_argument("--wav-dir", default="downloads/mini_espeak/wav",
+                        help="where the wavs go (wav.scp holds their absolute paths)")
+    parser.add_argument("--num-utts", type=int, default=3000,
+                        help="number of utterances, each a distinct sentence")
+    parser.add_argument("--speakers", type=int, default=1,
+                        help=f"number of speakers (1..{MAX_SPEAKERS}), espeak-ng voices taken in a "
+                             "fixed order (see OUT_DIR/local/spk2voice); 1 is the single-speaker setting; "
+                             "with 10 or more, the last two speakers are held out as the test set")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sentences and of the splits")
+    parser.add_argument("--nj", type=int, default=2, help="number of synthesis processes")
+    parser.add_argument("--rate-wpm", type=int, default=175,
+                        help="speaking rate in words per minute (80..450)")
+    parser.add_argument("--paired-fraction", type=float, default=0.30,
+                        help="share of the training utterances in train_paired")
+    parser.add_argument("--speech-only-fraction", type=float, default=0.35,
+                        help="share in train_speech_only (train_text_only takes the rest)")
+    parser.add_argument("--dev-fraction", type=float, default=0.05,
+                        help="share of the utterances (of the non-held-out speakers) in dev")
+    parser.add_argument("--test-fraction", type=float, default=0.05,
+                        help="share of all utterances in test (fewer than 10 speakers only)")
+    return parser
+
+
+def main(argv=None) -> None:
+    args = get_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s make_espeak_corpus: %(message)s")
+    try:
+        sets = make_corpus(args.out_dir, args.wav_dir, num_utts=args.num_utts, speakers=args.speakers,
+                           seed=args.seed, nj=args.nj, rate_wpm=args.rate_wpm,
+                           paired=args.paired_fraction, speech_only=args.speech_only_fraction,
+                           dev=args.dev_fraction, test=args.test_fraction)
+    except ValueError as err:
+        raise SystemExit(f"make_espeak_corpus: error: {err}") from None
+    print(f"{'set':<18} {'utts':>6} {'speakers':>8} {'hours':>7}")
+    for name in SET_ORDER:
+        data = sets[name]
+        durations = data.extra.get("utt2dur")
+        hours = f"{sum(float(d) for d in durations.values()) / 3600:7.3f}" if durations else "   text"
+        print(f"{name:<18} {len(data.utts):>6} {len(set(data.utt2spk.values())):>8} {hours}")
+    print(f"data dirs -> {args.out_dir}/, alignments -> {args.out_dir}/local/phones.ctm")
+
+
+if __name__ == "__main__":
+    main()

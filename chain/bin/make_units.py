@@ -1,0 +1,66 @@
+"""Stage 2: build the token inventory (data/lang) and check Kaldi text files against it.
+
+Writes OUT_DIR/units.txt (``token id`` per line), OUT_DIR/token_type and, for bpe and
+unigram, OUT_DIR/bpe.model. Every text file is checked: unknown characters are
+counted and reported with the first file:line of each (an error with --strict true);
+an empty transcript is an error naming its file:line. Nothing is written on error.
+Example:
+  python -m chain.bin.make_units --token-type char --out-dir data/lang \
+      --check-only data/dev/text data/train_paired/text data/train_text_only/text
+"""
+from __future__ import annotations
+
+import sys
+
+import configargparse
+
+from chain.bin._args import YAMLConfigFileParser, str2bool
+from chain.text.textfile import encode_text_file
+from chain.text.tokenizer import TOKEN_TYPES, UNITS, build
+
+
+class _HelpFormatter(configargparse.RawDescriptionHelpFormatter,
+                     configargparse.ArgumentDefaultsHelpFormatter):
+    """Keeps the description's layout and shows every default."""
+
+
+def get_parser() -> configargparse.ArgumentParser:
+    parser = configargparse.ArgumentParser(
+        description=__doc__, formatter_class=_HelpFormatter,
+        config_file_parser_class=YAMLConfigFileParser)
+    parser.add_argument("--config", is_config_file=True, help="YAML file with any of the options below")
+    parser.add_argument("--token-type", choices=TOKEN_TYPES, default="char",
+                        help="char: the paper's characters a-z ,:'?.- with <spc>; "
+                             "bpe/unigram: a sentencepiece model trained on the text files")
+    parser.add_argument("--vocab-size", type=int, default=100,
+                        help="number of sentencepiece pieces, specials included (bpe/unigram only)")
+    parser.add_argument("--symbols", default="",
+                        help="comma-separated extra whole tokens that appear in the text, e.g. '<noise>'")
+    parser.add_argument("--out-dir", default="data/lang", help="language dir to write")
+    parser.add_argument("--strict", type=str2bool, default="false",
+                        help="true: an unknown character is an error (file:line of the first one)")
+    parser.add_argument("--check-only", action="append", default=[], metavar="TEXT_FILE",
+                        help="a Kaldi text file to check but not to train on (e.g. dev, test); repeatable")
+    parser.add_argument("text_files", nargs="+", metavar="TEXT_FILE",
+                        help="Kaldi text files (<utt> <transcript>) to train on and check")
+    return parser
+
+
+def main(argv=None) -> None:
+    args = get_parser().parse_args(argv)
+    symbols = [s.strip() for s in args.symbols.split(",") if s.strip()]
+    try:
+        tokenizer = build(args.token_type, args.text_files, args.vocab_size, symbols)
+        reports = [encode_text_file(tokenizer, path, args.strict)[1]
+                   for path in [*args.text_files, *args.check_only]]
+    except (ValueError, OSError) as err:  # DataError is a ValueError
+        raise SystemExit(f"make_units: error: {err}") from None
+    tokenizer.save(args.out_dir)
+    for report in reports:
+        print(f"make_units: {'warning: ' if report.counts else ''}{report}",
+              file=sys.stderr if report.counts else sys.stdout)
+    print(f"make_units: vocabulary size {len(tokenizer)} ({args.token_type}) -> {args.out_dir}/{UNITS}")
+
+
+if __name__ == "__main__":
+    main()

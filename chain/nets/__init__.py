@@ -1,0 +1,1 @@
+"""Layers shared by the models: masks, attention scorers, recurrent stacks, CBHG, prenet."""

@@ -1,0 +1,7 @@
+"""Training: the loop (:func:`train`), its options, checkpoints, snapshots and reports."""
+from chain.train.options import (InitOptions, LoopOptions, OptimOptions, ScheduleOptions,
+                                 SnapshotOptions, TrainOptions)
+from chain.train.trainer import TrainingError, TrainState, evaluate, train
+
+__all__ = ["InitOptions", "LoopOptions", "OptimOptions", "ScheduleOptions", "SnapshotOptions",
+           "TrainOptions", "TrainState", "TrainingError", "evaluate", "train"]

@@ -1,0 +1,128 @@
+"""Checkpoints: atomic save, latest-complete lookup, RNG states, weights-only init.
+
+An epoch checkpoint ``<exp>/checkpoints/epoch<N>.pt`` is a dict with ``model``,
+``optimizer``, ``schedule``, ``scaler``, ``rng``, ``train_state`` and ``options``;
+``best.pt`` and ``avg<N>.pt`` hold ``model`` plus a little metadata. Every file is
+written to a temp name and renamed (``os.replace``), so a file under a final name is
+always complete, and everything in it loads with ``torch.load(weights_only=True)``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from chain.fileio import atomic_write
+
+log = logging.getLogger(__name__)
+
+_EPOCH_RE = re.compile(r"^epoch(\d+)\.pt$")
+
+
+def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
+    """``torch.save`` to a temp file next to ``path``, then rename it onto ``path``."""
+    with atomic_write(path, "wb") as f:
+        torch.save(state, f)
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict:
+    """Load a checkpoint onto the CPU (tensors and plain python values only)."""
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def epoch_checkpoints(ckpt_dir: str | os.PathLike) -> list[tuple[int, Path]]:
+    """``(epoch, path)`` of every ``epoch<N>.pt`` in ``ckpt_dir``, by epoch."""
+    ckpt_dir = Path(ckpt_dir)
+    if not ckpt_dir.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in ckpt_dir.iterdir() if (m := _EPOCH_RE.match(p.name))]
+    return sorted(found)
+
+
+def latest_checkpoint(ckpt_dir: str | os.PathLike) -> tuple[Path, dict] | None:
+    """The newest epoch checkpoint that loads, as ``(path, state)``; None if there is none."""
+    for _, path in reversed(epoch_checkpoints(ckpt_dir)):
+        try:
+            return path, load_checkpoint(path)
+        except Exception as e:  # a damaged file (disk full, copied half): try the one before
+            log.warning("%s does not load (%s); trying the previous epoch", path, e)
+    return None
+
+
+def rng_state() -> dict:
+    """States of the python, numpy and torch (CPU and CUDA) generators."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    state = {"python": random.getstate(),
+             "numpy": (kind, keys.tolist(), pos, has_gauss, gauss),
+             "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore what :func:`rng_state` returned."""
+    random.setstate(_to_tuple(state["python"]))
+    kind, keys, pos, has_gauss, gauss = state["numpy"]
+    np.random.set_state((kind, np.asarray(keys, dtype=np.uint32), pos, has_gauss, gauss))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _to_tuple(x):
+    return tuple(_to_tuple(v) for v in x) if isinstance(x, (list, tuple)) else x
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def model_weights(obj: dict, path: str | os.PathLike = "<checkpoint>") -> dict[str, torch.Tensor]:
+    """The model state dict inside a checkpoint, a snapshot, or a bare state dict."""
+    if isinstance(obj.get("model"), dict):
+        return obj["model"]
+    if obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
+        return obj
+    raise ValueError(f"{path}: neither a checkpoint with a 'model' entry nor a state dict "
+                     f"(keys: {', '.join(list(obj)[:5])})")
+
+
+def load_weights(model: torch.nn.Module, path: str | os.PathLike, *, strict: bool = True,
+                 prefixes: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """Copy weights from ``path`` into ``model``; nothing else (optimizer, RNG) is touched.
+
+    ``prefixes`` restricts loading to parameter names starting with one of them. With
+    ``strict`` every selected model parameter must be in the file with the same shape
+    and the file may hold no selected name the model lacks; otherwise what matches is
+    loaded and the rest reported. Returns ``{"loaded", "missing", "unexpected", "mismatched"}``.
+    """
+    source = model_weights(load_checkpoint(path), path)
+    select = (lambda k: k.startswith(tuple(prefixes))) if prefixes else (lambda k: True)  # noqa: E731
+    target = {k: v for k, v in model.state_dict().items() if select(k)}
+    source = {k: v for k, v in source.items() if select(k)}
+    report = {"missing": sorted(set(target) - set(source)),
+              "unexpected": sorted(set(source) - set(target)),
+              "mismatched": sorted(k for k in set(source) & set(target)
+                                   if source[k].shape != target[k].shape)}
+    report["loaded"] = sorted(set(source) & set(target) - set(report["mismatched"]))
+    if not report["loaded"]:
+        raise ValueError(f"{path}: no parameter matches the model"
+                         + (f" under prefixes {list(prefixes)}" if prefixes else ""))
+    problems = {k: v for k, v in report.items() if k != "loaded" and v}
+    if strict and problems:
+        detail = "; ".join(f"{k} {len(v)} (e.g. {v[0]})" for k, v in problems.items())
+        raise ValueError(f"{path}: does not match the model: {detail} (use init_strict false "
+                         "to load what matches, or init_prefixes to pick a part)")
+    model.load_state_dict({k: source[k] for k in report["loaded"]}, strict=False)
+    log.info("initialised %d tensors from %s%s", len(report["loaded"]), path,
+             "".join(f"; {k}: {len(v)}" for k, v in report.items() if k != "loaded" and v))
+    return report

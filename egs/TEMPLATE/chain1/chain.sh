@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# The stages shared by every chain recipe (DESIGN.md section 2). A recipe's run.sh
+# sets its corpus options and calls this script; the stage numbers mean the same
+# in every recipe:
+#   0 data preparation (local/data.sh)   1 features + CMVN   2 token inventory
+set -euo pipefail
+
+log() {
+    local fname=${BASH_SOURCE[1]##*/}
+    echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${fname}:${BASH_LINENO[0]}) $*" >&2
+}
+
+# General
+stage=0                 # first stage to run
+stop_stage=2            # last stage to run (this version provides stages 0..2)
+nj=4                    # parallel jobs for feature extraction
+
+# Data (stage 0)
+local_data_opts=""      # options passed to local/data.sh, e.g. "--num-utts 500"
+train_set=train_full    # training speech whose features are extracted; the chain subsets are cut from it
+dev_set=dev             # development set
+test_sets="test"        # evaluation sets
+speech_subsets="train_paired train_speech_only"  # subsets of train_set with speech (features filtered, not recomputed)
+
+# Features (stage 1)
+feats_conf=conf/fbank.yaml  # feature configuration (chain.bin.feat_extract --config)
+cmvn_set=train_paired   # speech the global CMVN stats are computed on (never text-only speech)
+strict=false            # true: a wav at another sampling rate is an error instead of being resampled
+
+# Tokens (stage 2)
+token_type=char         # char (the papers' character set), bpe or unigram (sentencepiece)
+vocab_size=100          # sentencepiece vocabulary size (bpe/unigram only)
+token_sets="train_paired train_text_only"  # data sets whose text the token inventory is built from
+
+help_message=$(cat <<EOF
+Usage: $0 [options]
+  Runs stages --stage..--stop-stage of the chain recipe in the current directory.
+  Stages: 0 data preparation, 1 features and CMVN, 2 token inventory.
+  e.g.: $0 --stage 1 --stop-stage 2 --nj 8
+EOF
+)
+
+. ./path.sh
+. ./cmd.sh
+. utils/parse_options.sh
+
+max_stage=2             # the last stage this version provides
+
+if [ $# -ne 0 ]; then
+    log "unexpected arguments: $*"
+    echo "${help_message}" >&2
+    exit 2
+fi
+for s in "${stage}" "${stop_stage}"; do
+    if ! [[ "${s}" =~ ^[0-9]+$ ]]; then
+        log "--stage and --stop-stage take a stage number: got '${s}'"
+        exit 2
+    fi
+done
+if [ "${stop_stage}" -gt "${max_stage}" ] || [ "${stage}" -gt "${stop_stage}" ]; then
+    log "stages ${stage}..${stop_stage} requested, but this version provides stages 0..${max_stage} (and --stage must not exceed --stop-stage)"
+    exit 2
+fi
+
+# validate DIR [OPTS]: utils/validate_data_dir.sh, told which of text/wav.scp DIR lacks by design.
+validate() {
+    local dir=$1; shift
+    local opts=("$@")
+    [ -f "${dir}/text" ] || opts+=(--no-text true)
+    [ -f "${dir}/wav.scp" ] || opts+=(--no-wav true --no-feats true)
+    utils/validate_data_dir.sh "${opts[@]}" "${dir}"
+}
+
+# copy_data_files SRC DST: the Kaldi data dir files of SRC (those it has) into DST.
+copy_data_files() {
+    local f
+    for f in utt2spk spk2utt text wav.scp segments utt2gender; do
+        if [ -f "$1/${f}" ]; then cp "$1/${f}" "$2/${f}"; fi
+    done
+}
+
+# Sets with speech (features) and the sets among them that get features computed.
+extract_sets="${train_set} ${dev_set} ${test_sets}"
+
+if [ "${stage}" -le 0 ] && [ "${stop_stage}" -ge 0 ]; then
+    log "stage 0: data preparation: local/data.sh ${local_data_opts} -> data/"
+    # shellcheck disable=SC2086
+    local/data.sh ${local_data_opts}
+    for dset in $(echo ${extract_sets} ${speech_subsets} ${token_sets} | tr ' ' '\n' | sort -u); do
+        validate "data/${dset}" --no-feats true
+    done
+fi
+
+if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
+    log "stage 1: features: data/{${extract_sets// /,}} -> dump/, CMVN on ${cmvn_set} -> data/cmvn.ark"
+    for dset in ${extract_sets}; do
+        src=data/${dset}
+        out=dump/${dset}
+        if [ -f "${out}/.done" ] && cmp -s "${feats_conf}" "${out}/.done" \
+                && [ "${out}/.done" -nt "${src}/utt2spk" ]; then
+            log "${out}: features up to date, skipped"
+            continue
+        fi
+        rm -rf "${out}"
+        num_utts=$(wc -l < "${src}/utt2spk")
+        set_nj=$(( nj < num_utts ? nj : num_utts ))
+        mkdir -p "${out}/log" "${out}/data" "${out}/split${set_nj}"
+        # The per-utterance list that is split into jobs: segments if there are any.
+        if [ -f "${src}/segments" ]; then
+            list=segments
+            seg_opt="--segments ${out}/split${set_nj}/segments.JOB"
+        else
+            list=wav.scp
+            seg_opt=""
+        fi
+        split_files=$(for n in $(seq "${set_nj}"); do echo "${out}/split${set_nj}/${list%.scp}.${n}"; done)
+        # shellcheck disable=SC2086
+        utils/split_scp "${src}/${list}" ${split_files}
+        if [ "${list}" = wav.scp ]; then
+            wav_opt="--wav-scp ${out}/split${set_nj}/wav.JOB"
+        else
+            wav_opt="--wav-scp ${src}/wav.scp"
+        fi
+        log "${src}: extracting features in ${set_nj} jobs, logs in ${out}/log/"
+        # shellcheck disable=SC2086
+        ${train_cmd} JOB=1:"${set_nj}" "${out}/log/feat_extract.JOB.log" \
+            python -m chain.bin.feat_extract --config "${feats_conf}" ${wav_opt} ${seg_opt} \
+                --out-dir "${out}/data" --job JOB --strict "${strict}"
+        # dump/<set> is a copy of the data dir plus its features.
+        copy_data_files "${src}" "${out}"
+        for f in feats.scp linear.scp utt2num_frames utt2dur; do
+            for n in $(seq "${set_nj}"); do cat "${out}/data/${f%.scp}.${n}${f#"${f%.scp}"}"; done \
+                | sort > "${out}/${f}.tmp"
+            mv "${out}/${f}.tmp" "${out}/${f}"
+        done
+        validate "${out}"
+        cp "${feats_conf}" "${out}/.done"
+    done
+
+    for dset in ${speech_subsets}; do
+        out=dump/${dset}
+        log "${out}: features of data/${dset} taken from dump/${train_set}"
+        rm -rf "${out}"
+        mkdir -p "${out}"
+        copy_data_files "data/${dset}" "${out}"
+        for f in feats.scp linear.scp utt2num_frames utt2dur; do
+            utils/filter_scp "data/${dset}/utt2spk" "dump/${train_set}/${f}" > "${out}/${f}.tmp"
+            mv "${out}/${f}.tmp" "${out}/${f}"
+        done
+        validate "${out}"
+    done
+
+    log "global CMVN stats on dump/${cmvn_set} -> data/cmvn.ark, data/cmvn_linear.ark"
+    python -m chain.bin.compute_cmvn "dump/${cmvn_set}/feats.scp" data/cmvn.ark
+    python -m chain.bin.compute_cmvn "dump/${cmvn_set}/linear.scp" data/cmvn_linear.ark
+fi
+
+if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
+    log "stage 2: token inventory (${token_type}) from {${token_sets// /,}} -> data/lang/"
+    texts=$(for dset in ${token_sets}; do echo "data/${dset}/text"; done)
+    # shellcheck disable=SC2086
+    python -m chain.bin.make_units --token-type "${token_type}" --vocab-size "${vocab_size}" \
+        --out-dir data/lang ${texts}
+fi
+
+log "finished stages ${stage}..${stop_stage}"

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Creates a new recipe dir egs/<corpus>/<name> from this template: symlinks to what
+# is shared (chain.sh, path.sh, utils/) and copies of what a recipe edits (cmd.sh,
+# conf/), plus a run.sh and a local/data.sh to fill in.
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+    echo "Usage: $0 egs/<corpus>/<name>" >&2
+    echo "  e.g.: $0 egs/mycorpus/chain1" >&2
+    exit 2
+fi
+dir=$1
+template=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
+root=$(cd "${template}/../../.." && pwd)
+
+if [ -e "${dir}" ]; then
+    echo "$0: ${dir} exists already (choose a new directory)" >&2
+    exit 1
+fi
+mkdir -p "${dir}/local"
+dir=$(cd "${dir}" && pwd)
+rel() { realpath --relative-to="${dir}" "$1"; }
+
+ln -s "$(rel "${root}/utils")" "${dir}/utils"
+ln -s "$(rel "${template}/chain.sh")" "${dir}/chain.sh"
+ln -s "$(rel "${template}/path.sh")" "${dir}/path.sh"
+cp "${template}/cmd.sh" "${dir}/cmd.sh"
+cp -r "${template}/conf" "${dir}/conf"
+
+cat > "${dir}/run.sh" <<'RUN'
+#!/usr/bin/env bash
+# Recipe options for this corpus; the stages live in chain.sh (see ./chain.sh --help).
+set -euo pipefail
+
+./chain.sh \
+    --feats-conf conf/fbank.yaml \
+    "$@"
+RUN
+cat > "${dir}/local/data.sh" <<'DATA'
+#!/usr/bin/env bash
+# Stage 0 of this recipe: write the Kaldi data dirs data/{train_full,train_paired,
+# train_speech_only,train_text_only,dev,test} (DESIGN.md section 2). See
+# egs/ljspeech/chain1/local/data.sh and chain/bin/prepare_ljspeech.py for an example.
+set -euo pipefail
+echo "$0: this recipe has no data preparation yet: edit $0" >&2
+exit 1
+DATA
+chmod +x "${dir}/run.sh" "${dir}/local/data.sh"
+echo "$0: created ${dir}; next: edit ${dir}/local/data.sh and ${dir}/run.sh"

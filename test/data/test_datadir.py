@@ -1,0 +1,90 @@
+import os
+
+import pytest
+
+from chain.data.datadir import DataDir, DataError, read_kv, spk2utt_from_utt2spk, write_kv
+from chain.fileio import atomic_write
+
+
+def test_read_write_kv_round_trip(tmp_path):
+    items = {"b-2": "two words", "a-1": "one", "B-3": "upper"}
+    write_kv(tmp_path / "text", items)
+    lines = (tmp_path / "text").read_text().splitlines()
+    assert [line.split()[0] for line in lines] == ["B-3", "a-1", "b-2"]  # byte order
+    assert read_kv(tmp_path / "text") == items
+
+
+@pytest.mark.parametrize("content, what, line", [
+    ("a x\na y\n", "duplicate key 'a'", 2),
+    ("b x\na y\n", "not sorted", 2),
+    ("a x\nb\n", "no value", 2),
+    ("a x\n\n", "empty line", 2),
+])
+def test_read_kv_bad_input_names_file_and_line(tmp_path, content, what, line):
+    path = tmp_path / "text"
+    path.write_text(content)
+    with pytest.raises(DataError, match=f"{path}:{line}: .*{what}"):
+        read_kv(path)
+
+
+def test_atomic_write_keeps_old_file_on_failure(tmp_path):
+    path = tmp_path / "f"
+    path.write_text("old\n")
+    with pytest.raises(RuntimeError):
+        with atomic_write(path) as f:
+            f.write("half")
+            raise RuntimeError("killed")
+    assert path.read_text() == "old\n"
+    assert os.listdir(tmp_path) == ["f"]
+
+
+def make_dir(tmp_path):
+    d = DataDir(utt2spk={"s1-a": "s1", "s1-b": "s1", "s2-a": "s2"},
+                wav_scp={"s1-a": "/x/a.wav", "s1-b": "/x/b.wav", "s2-a": "cat /x/c.wav |"},
+                text={"s1-a": "hello", "s1-b": "good day", "s2-a": "bye"})
+    d.save(tmp_path / "d")
+    return tmp_path / "d"
+
+
+def test_datadir_save_load(tmp_path):
+    path = make_dir(tmp_path)
+    assert (path / "spk2utt").read_text() == "s1 s1-a s1-b\ns2 s2-a\n"
+    d = DataDir.load(path)
+    assert d.utts == ["s1-a", "s1-b", "s2-a"]
+    assert d.wav_scp["s2-a"] == "cat /x/c.wav |"
+    assert spk2utt_from_utt2spk(d.utt2spk) == {"s1": "s1-a s1-b", "s2": "s2-a"}
+
+
+def test_datadir_subset_drops_text_or_wav(tmp_path):
+    d = DataDir.load(make_dir(tmp_path))
+    speech = d.subset(["s1-a", "s2-a"], keep_text=False)
+    speech.save(tmp_path / "speech")
+    assert not (tmp_path / "speech" / "text").exists()
+    text = d.subset(["s1-b"], keep_wav=False)
+    text.save(tmp_path / "txt")
+    assert not (tmp_path / "txt" / "wav.scp").exists()
+    assert DataDir.load(tmp_path / "txt").text == {"s1-b": "good day"}
+
+
+def test_datadir_mismatched_keys(tmp_path):
+    path = make_dir(tmp_path)
+    (path / "text").write_text("s1-a hello\ns1-b good day\n")
+    with pytest.raises(DataError, match=r"text: keys disagree with utt2spk: missing \['s2-a'\]"):
+        DataDir.load(path)
+
+
+def test_datadir_speaker_prefix(tmp_path):
+    with pytest.raises(DataError, match="not a prefix"):
+        DataDir(utt2spk={"a-1": "b"}, text={"a-1": "x"}).validate(tmp_path)
+
+
+def test_datadir_segments(tmp_path):
+    d = DataDir(utt2spk={"s1-a": "s1", "s1-b": "s1"}, wav_scp={"rec1": "/x/r.wav"},
+                segments={"s1-a": "rec1 0.0 1.5", "s1-b": "rec1 1.5 3.0"})
+    d.validate(tmp_path)
+    bad = DataDir(utt2spk={"s1-a": "s1"}, wav_scp={"rec1": "/x/r.wav"},
+                  segments={"s1-a": "rec2 0.0 1.5"})
+    with pytest.raises(DataError, match="segments"):
+        bad.validate(tmp_path)
+    sub = d.subset(["s1-a"])
+    assert sub.wav_scp == {"rec1": "/x/r.wav"} and list(sub.segments) == ["s1-a"]
