@@ -19,6 +19,7 @@ setup(
         "librosa>=0.11,<0.12",
         "pyworld",
         "configargparse",
+        "threadpoolctl",
         "editdistance",
         "soundfile",
         "espeakng-loader",

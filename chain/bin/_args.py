@@ -39,3 +39,20 @@ def setup_logging(prog: str, level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Formatter())
     logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+class HelpFormatter(configargparse.RawDescriptionHelpFormatter,
+                    configargparse.ArgumentDefaultsHelpFormatter):
+    """Keeps the description's layout and shows every default."""
+
+
+def make_parser(description: str) -> configargparse.ArgumentParser:
+    """The parser of every entry point: ``--config`` YAML (keys with ``_`` or ``-``),
+    defaults in ``--help``, and no prefix matching, so a misspelled option or config
+    key is an error instead of silently setting a longer option."""
+    parser = configargparse.ArgumentParser(
+        description=description, formatter_class=HelpFormatter,
+        config_file_parser_class=YAMLConfigFileParser, allow_abbrev=False)
+    parser.add_argument("--config", is_config_file=True,
+                        help="YAML file with any option below (keys may use _ for -)")
+    return parser

@@ -10,19 +10,12 @@ from __future__ import annotations
 
 import configargparse
 
-from chain.bin._args import YAMLConfigFileParser
+from chain.bin._args import make_parser
 
-
-class _HelpFormatter(configargparse.RawDescriptionHelpFormatter,
-                     configargparse.ArgumentDefaultsHelpFormatter):
-    """Keeps the description's layout and shows every default."""
 
 
 def get_parser() -> configargparse.ArgumentParser:
-    parser = configargparse.ArgumentParser(
-        description=__doc__, formatter_class=_HelpFormatter,
-        config_file_parser_class=YAMLConfigFileParser, allow_abbrev=False)
-    parser.add_argument("--config", is_config_file=True, help="YAML file with any option below")
+    parser = make_parser(__doc__)
     parser.add_argument("feats_scp", metavar="FEATS_SCP", help="Kaldi scp of (frames x dims) matrices")
     parser.add_argument("cmvn_out", metavar="CMVN_OUT", help="stats file to write, e.g. data/cmvn.ark")
     return parser

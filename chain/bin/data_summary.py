@@ -5,12 +5,13 @@ from pathlib import Path
 
 import configargparse
 
+from chain.bin._args import make_parser
+
 from chain.data.summary import format_table, summarize_sets
 
 
 def get_parser() -> configargparse.ArgumentParser:
-    parser = configargparse.ArgumentParser(
-        description=__doc__, formatter_class=configargparse.ArgumentDefaultsHelpFormatter)
+    parser = make_parser(__doc__)
     parser.add_argument("recipe_dir", nargs="?", default=".",
                         help="recipe directory holding data/ (and dump/ after stage 1)")
     return parser

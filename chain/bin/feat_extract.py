@@ -27,19 +27,16 @@ Example (one of nj jobs):
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
 from dataclasses import fields
 
 import configargparse
 
-from chain.bin._args import YAMLConfigFileParser, setup_logging, str2bool
+from chain.bin._args import make_parser, setup_logging, str2bool
 from chain.feats.fbank import PAD_MODES, WINDOWS, FbankConfig
 
-
-class _HelpFormatter(configargparse.RawDescriptionHelpFormatter,
-                     configargparse.ArgumentDefaultsHelpFormatter):
-    """Keeps the description's layout and shows every default."""
 
 
 def _optional_float(value: str) -> float | None:
@@ -47,13 +44,9 @@ def _optional_float(value: str) -> float | None:
 
 
 def get_parser() -> configargparse.ArgumentParser:
-    parser = configargparse.ArgumentParser(
-        description=__doc__, formatter_class=_HelpFormatter,
-        config_file_parser_class=YAMLConfigFileParser, allow_abbrev=False)
+    parser = make_parser(__doc__)
     d = FbankConfig()
     add = parser.add_argument
-    add("--config", is_config_file=True,
-        help="YAML file with any option below; keys may use _ for - (e.g. conf/fbank.yaml)")
     add("--wav-scp", required=True, help="Kaldi wav.scp of this job: '<key> <path>' or '<key> <command> |'")
     add("--segments", default=None, help="Kaldi segments of this job ('<utt> <recording> <start> <end>'); "
         "--wav-scp then lists the recordings")
@@ -95,6 +88,17 @@ def fbank_config_from_args(args) -> FbankConfig:
     return FbankConfig(**{f.name: getattr(args, f.name) for f in fields(FbankConfig)})
 
 
+def _process_age(default: float) -> float:
+    """Seconds since this process started (Linux /proc; ``default`` elsewhere)."""
+    try:
+        with open("/proc/self/stat") as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as f:
+            return float(f.read().split()[0]) - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return default
+
+
 def _terminate(signum, frame):
     raise SystemExit(128 + signum)  # unwinds through extract_job, which removes its partial files
 
@@ -112,7 +116,8 @@ def main(argv=None) -> None:
                               num_threads=args.num_threads)
     except (ValueError, OSError) as err:  # DataError is a ValueError
         raise SystemExit(f"feat_extract: error: {err}") from None
-    logging.info("%s; set-up %.1f s", summary, time.perf_counter() - start - summary.seconds)
+    setup = _process_age(time.perf_counter() - start) - summary.seconds  # interpreter start included
+    logging.info("%s; set-up %.2f s", summary, setup)
 
 
 if __name__ == "__main__":

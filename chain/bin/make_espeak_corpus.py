@@ -12,17 +12,14 @@ import logging
 
 import configargparse
 
-from chain.bin._args import YAMLConfigFileParser
+from chain.bin._args import make_parser
 from chain.corpora.mini_espeak import MAX_SPEAKERS, make_corpus
 
 SET_ORDER = ("train_paired", "train_speech_only", "train_text_only", "train_full", "dev", "test")
 
 
 def get_parser() -> configargparse.ArgumentParser:
-    parser = configargparse.ArgumentParser(
-        description=__doc__, formatter_class=configargparse.ArgumentDefaultsHelpFormatter,
-        config_file_parser_class=YAMLConfigFileParser)
-    parser.add_argument("--config", is_config_file=True, help="YAML file with any of the options below")
+    parser = make_parser(__doc__)
     parser.add_argument("--out-dir", default="data", help="where the data dirs and local/ go")
     parser.add_argument("--wav-dir", default="downloads/mini_espeak/wav",
                         help="where the wavs go (wav.scp holds their absolute paths)")

@@ -14,21 +14,14 @@ import sys
 
 import configargparse
 
-from chain.bin._args import YAMLConfigFileParser, str2bool
+from chain.bin._args import make_parser, str2bool
 from chain.text.textfile import encode_text_file
 from chain.text.tokenizer import TOKEN_TYPES, UNITS, build
 
 
-class _HelpFormatter(configargparse.RawDescriptionHelpFormatter,
-                     configargparse.ArgumentDefaultsHelpFormatter):
-    """Keeps the description's layout and shows every default."""
-
 
 def get_parser() -> configargparse.ArgumentParser:
-    parser = configargparse.ArgumentParser(
-        description=__doc__, formatter_class=_HelpFormatter,
-        config_file_parser_class=YAMLConfigFileParser)
-    parser.add_argument("--config", is_config_file=True, help="YAML file with any of the options below")
+    parser = make_parser(__doc__)
     parser.add_argument("--token-type", choices=TOKEN_TYPES, default="char",
                         help="char: the paper's characters a-z ,:'?.- with <spc>; "
                              "bpe/unigram: a sentencepiece model trained on the text files")

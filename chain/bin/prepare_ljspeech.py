@@ -11,20 +11,13 @@ from __future__ import annotations
 
 import configargparse
 
-from chain.bin._args import YAMLConfigFileParser
+from chain.bin._args import make_parser
 from chain.corpora.ljspeech import prepare
 
 
-class _HelpFormatter(configargparse.RawDescriptionHelpFormatter,
-                     configargparse.ArgumentDefaultsHelpFormatter):
-    """Keeps the description's layout and shows every default."""
-
 
 def get_parser() -> configargparse.ArgumentParser:
-    parser = configargparse.ArgumentParser(
-        description=__doc__, formatter_class=_HelpFormatter,
-        config_file_parser_class=YAMLConfigFileParser)
-    parser.add_argument("--config", is_config_file=True, help="YAML file with any of the options below")
+    parser = make_parser(__doc__)
     parser.add_argument("--db-dir", required=True,
                         help="the unpacked corpus: the directory holding metadata.csv and wavs/")
     parser.add_argument("--out-dir", default="data", help="where the data dirs are written")

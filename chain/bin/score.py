@@ -13,16 +13,14 @@ from pathlib import Path
 
 import configargparse
 
-from chain.bin._args import YAMLConfigFileParser
+from chain.bin._args import make_parser
 from chain.data.datadir import read_kv
 from chain.fileio import atomic_write
 from chain.metrics.error_rate import chars, score, words
 
 
 def get_parser() -> configargparse.ArgumentParser:
-    parser = configargparse.ArgumentParser(
-        description=__doc__, formatter_class=configargparse.RawDescriptionHelpFormatter,
-        config_file_parser_class=YAMLConfigFileParser)
+    parser = make_parser(__doc__)
     parser.add_argument("--ref", required=True, help="reference Kaldi text file")
     parser.add_argument("--hyp", required=True, help="hypothesis Kaldi text file (empty text allowed)")
     parser.add_argument("--out-dir", required=True, help="where ref.trn, hyp.trn, per_utt, result.txt go")

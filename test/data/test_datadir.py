@@ -88,3 +88,13 @@ def test_datadir_segments(tmp_path):
         bad.validate(tmp_path)
     sub = d.subset(["s1-a"])
     assert sub.wav_scp == {"rec1": "/x/r.wav"} and list(sub.segments) == ["s1-a"]
+
+
+def test_atomic_write_gives_umask_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        with atomic_write(tmp_path / "f") as f:
+            f.write("x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "f").stat().st_mode & 0o777 == 0o644
