@@ -9,7 +9,7 @@ start-up included) and of the slowest job's extraction loop alone (start-up
 excluded), as x real time and x real time per core; the CPU seconds of all jobs
 (start-up included); and the speed-up of each nj over the first one.
 
-  python bench/feats.py [--seconds 300] [--nj-list 1,2] [--n-fft 2048] [--repeat 3]
+  python bench/feats.py [--seconds 1200] [--nj-list 1,2] [--n-fft 2048] [--repeat 3]
 
 Other processes on the machine slow the jobs down: the load average before the
 runs is printed, and the cpu columns are the figures that do not depend on it.
@@ -103,10 +103,11 @@ def _children_cpu() -> float:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seconds", type=float, default=300.0, help="seconds of audio to synthesise")
+    p.add_argument("--seconds", type=float, default=1200.0,
+                   help="seconds of audio to synthesise (long enough that start-up is a small part)")
     p.add_argument("--nj-list", default="1,2", help="comma-separated job counts to time")
     p.add_argument("--n-fft", type=int, default=2048, help="FFT size (the paper's is 2048)")
-    p.add_argument("--repeat", type=int, default=3, help="runs per nj; the fastest (by wall) is shown")
+    p.add_argument("--repeat", type=int, default=2, help="runs per nj; the fastest (by wall) is shown")
     p.add_argument("--write-linear", default="true", help="also write the linear spectrogram (true/false)")
     args = p.parse_args()
     nj_list = [int(n) for n in args.nj_list.split(",")]

@@ -38,7 +38,9 @@ class SpeechTextDataset(Dataset):
     """Items ``{"utt_id", "feats" (T, D), "linear" (T, n_lin), "tokens" (L,), "spk_vec" (S,)}``.
 
     Keys appear only when their file is given. ``feats`` are CMVN-normalised when
-    ``cmvn`` (a Kaldi stats matrix ``(2, D + 1)`` or the path of one) is given.
+    ``cmvn`` (a Kaldi stats matrix ``(2, D + 1)`` or the path of one) is given, and
+    ``linear`` when ``linear_cmvn`` (stats of the linear spectrograms) is (the TTS learns
+    normalised targets, DESIGN.md section 3).
     ``lengths`` are frames (tokens for a text-only set), known without reading features
     when ``utt2num_frames`` is given.
     """
@@ -53,6 +55,7 @@ class SpeechTextDataset(Dataset):
                  # processing
                  tokenizer: TokenizerLike | None = None,
                  cmvn: np.ndarray | str | os.PathLike | None = None,
+                 linear_cmvn: np.ndarray | str | os.PathLike | None = None,
                  norm_vars: bool = True,
                  skip_missing: bool = False):
         if feats_scp is None and text is None:
@@ -61,6 +64,8 @@ class SpeechTextDataset(Dataset):
             raise ValueError(f"text {text} given without a tokenizer to encode it")
         if feats_scp is None and any(p is not None for p in (linear_scp, utt2num_frames, cmvn)):
             raise ValueError("linear_scp, utt2num_frames and cmvn need feats_scp")
+        if linear_cmvn is not None and linear_scp is None:
+            raise ValueError("linear_cmvn given without linear_scp to normalise")
         tables = {name: (Path(path), read_kv(path, check_sorted=False)) for name, path in
                   (("feats", feats_scp), ("text", text), ("linear", linear_scp),
                    ("utt2num_frames", utt2num_frames), ("spk_vec", spk_vecs_scp))
@@ -74,6 +79,7 @@ class SpeechTextDataset(Dataset):
             self.tokens = [np.asarray(tokenizer.encode(t), dtype=np.int64) for t in get("text")]
         self._num_frames: list[int] | None = None
         self._feat_dim: int | None = None
+        self._linear_dim: int | None = None
         if "utt2num_frames" in tables:
             self._num_frames = [_to_int(v, self._paths["utt2num_frames"], k)
                                 for k, v in zip(self.keys, get("utt2num_frames"))]
@@ -84,16 +90,24 @@ class SpeechTextDataset(Dataset):
             if cmvn.shape[1] - 1 != self.feat_dim:
                 raise DataError(feats_scp, f"features have {self.feat_dim} dims, CMVN stats "
                                 f"{cmvn.shape[1] - 1} (stats of another feature type? re-run stage 1)")
+        if isinstance(linear_cmvn, (str, os.PathLike)):
+            linear_cmvn = load_cmvn(linear_cmvn)
+        self.linear_cmvn = linear_cmvn
+        if linear_cmvn is not None and linear_cmvn.shape[1] - 1 != self.linear_dim:
+            raise DataError(linear_scp, f"linear spectrograms have {self.linear_dim} dims, CMVN "
+                            f"stats {linear_cmvn.shape[1] - 1} (stats of another feature type? "
+                            "re-run stage 1)")
 
     @classmethod
     def from_dirs(cls, *, dump_dir: str | os.PathLike | None, data_dir: str | os.PathLike | None,
                   tokenizer: TokenizerLike | None = None, cmvn: str | os.PathLike | None = None,
-                  use_linear: bool = False, use_text: bool = True,
+                  use_linear: bool = False, linear_cmvn: str | os.PathLike | None = None,
+                  use_text: bool = True,
                   skip_missing: bool = False) -> "SpeechTextDataset":
         """Dataset of ``dump/<set>`` (features) and ``data/<set>`` (text); either may be None.
 
         ``data_dir`` without a ``text`` file (speech-only) is fine; ``use_text=False``
-        ignores one that exists.
+        ignores one that exists. ``linear_cmvn`` (with ``use_linear``) normalises ``linear``.
         """
         dump = Path(dump_dir) if dump_dir is not None else None
         text = Path(data_dir) / "text" if data_dir is not None and use_text else None
@@ -110,7 +124,7 @@ class SpeechTextDataset(Dataset):
         return cls(feats_scp=opt("feats.scp"), text=text, tokenizer=tokenizer,
                    linear_scp=opt("linear.scp") if use_linear else None,
                    utt2num_frames=opt("utt2num_frames"), cmvn=cmvn if dump is not None else None,
-                   skip_missing=skip_missing)
+                   linear_cmvn=linear_cmvn if use_linear else None, skip_missing=skip_missing)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -127,6 +141,15 @@ class SpeechTextDataset(Dataset):
         if self._feat_dim is None:
             self._feat_dim = int(kaldiio.load_mat(self._feats[0]).shape[1]) if self.keys else 0
         return self._feat_dim
+
+    @property
+    def linear_dim(self) -> int:
+        """Width of one linear-spectrogram frame (reads the first matrix once); 0 without linear."""
+        if self._linear is None:
+            return 0
+        if self._linear_dim is None:
+            self._linear_dim = int(kaldiio.load_mat(self._linear[0]).shape[1]) if self.keys else 0
+        return self._linear_dim
 
     @property
     def lengths(self) -> list[int]:
@@ -152,7 +175,11 @@ class SpeechTextDataset(Dataset):
                 feats = apply_cmvn(feats, self.cmvn, norm_vars=self.norm_vars)
             item["feats"] = _float_tensor(feats)
         if self._linear is not None:
-            item["linear"] = _float_tensor(kaldiio.load_mat(self._linear[i]))
+            linear = kaldiio.load_mat(self._linear[i])
+            if self.linear_cmvn is not None:
+                linear = apply_cmvn(linear.astype(np.float32, copy=False), self.linear_cmvn,
+                                    norm_vars=self.norm_vars)
+            item["linear"] = _float_tensor(linear)
         if self.tokens is not None:
             item["tokens"] = torch.from_numpy(self.tokens[i])
         if self._spk is not None:

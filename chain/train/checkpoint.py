@@ -54,6 +54,21 @@ def latest_checkpoint(ckpt_dir: str | os.PathLike) -> tuple[Path, dict] | None:
     return None
 
 
+def find_checkpoint(exp_dir: str | os.PathLike, checkpoint: str | os.PathLike) -> Path:
+    """``checkpoint`` inside ``exp_dir`` (best.pt, avg5.pt, checkpoints/epoch3.pt), or a path
+    of its own; a missing file raises FileNotFoundError listing the ones there are."""
+    exp_dir = Path(exp_dir)
+    if not exp_dir.is_dir():
+        raise FileNotFoundError(f"{exp_dir}: no such experiment dir (train one first)")
+    for path in (exp_dir / checkpoint, Path(checkpoint)):
+        if path.is_file():
+            return path
+    found = sorted(str(p.relative_to(exp_dir)) for p in
+                   [*exp_dir.glob("*.pt"), *exp_dir.glob("checkpoints/epoch*.pt")])
+    raise FileNotFoundError(f"{exp_dir / checkpoint}: no such checkpoint (found: "
+                            f"{', '.join(found) or 'none; did training finish an epoch?'})")
+
+
 def rng_state() -> dict:
     """States of the python, numpy and torch (CPU and CUDA) generators."""
     kind, keys, pos, has_gauss, gauss = np.random.get_state()

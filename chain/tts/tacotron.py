@@ -34,6 +34,7 @@ from torch.nn import functional as F
 
 from chain.nets.attention import build_attention
 from chain.nets.cbhg import CBHG
+from chain.nets.guided_attention import guided_attention_loss
 from chain.nets.masks import make_non_pad_mask
 from chain.nets.prenet import Prenet
 
@@ -87,6 +88,8 @@ class Tacotron(nn.Module):
         # training
         dropout: float = 0.5,
         stop_pos_weight: float = 5.0,
+        guided_attn_weight: float = 0.0,
+        guided_attn_sigma: float = 0.2,
     ) -> None:
         super().__init__()
         if reduction_factor < 1:
@@ -101,6 +104,10 @@ class Tacotron(nn.Module):
         self.r, self.spk_dim = reduction_factor, spk_dim
         self.sos_id, self.eos_id, self.pad_id = sos_id, eos_id, pad_id
         self.stop_pos_weight = stop_pos_weight
+        if guided_attn_weight < 0 or guided_attn_sigma <= 0:
+            raise ValueError(f"guided_attn_weight must be >= 0 and guided_attn_sigma > 0: got "
+                             f"{guided_attn_weight}, {guided_attn_sigma}")
+        self.guided_attn_weight, self.guided_attn_sigma = guided_attn_weight, guided_attn_sigma
         act = nn.LeakyReLU(leaky_slope)
 
         # text encoder
@@ -294,7 +301,9 @@ class Tacotron(nn.Module):
         linear (B, T, D_lin), optional spk_vecs (B, S) (read only when spk_dim > 0).
         loss = mean squared error of mel and of linear over valid frames and bins (the
         squared norms of Eq. 14 divided by the dimension, so the three terms have
-        comparable scale) + BCE of the stop logits with positive weight ``stop_pos_weight``.
+        comparable scale) + BCE of the stop logits with positive weight ``stop_pos_weight``
+        (+ ``guided_attn_weight`` x the guided attention loss, chain.nets.guided_attention,
+        when that weight is positive: a diagonal prior that speeds up alignment).
         """
         for key in ("tokens", "token_lengths", "feats", "feat_lengths", "linear"):
             if key not in batch:
@@ -317,9 +326,15 @@ class Tacotron(nn.Module):
             logits, target, pos_weight=logits.new_tensor(self.stop_pos_weight))
         loss = mel_l2 + linear_l2 + stop_bce
         stop_acc = ((logits > 0) == (target > 0.5)).float().mean()
-        stats = dict(loss=loss.item(), mel_l2=mel_l2.item(), linear_l2=linear_l2.item(),
+        stats = dict(mel_l2=mel_l2.item(), linear_l2=linear_l2.item(),
                      stop_bce=stop_bce.item(), stop_acc=stop_acc.item())
-        return loss, stats
+        if self.guided_attn_weight > 0:
+            steps = torch.div(feat_lengths + self.r - 1, self.r, rounding_mode="floor")
+            guided = guided_attention_loss(out["attn"], batch["token_lengths"].to(feats.device) + 1,
+                                           steps, self.guided_attn_sigma)
+            loss = loss + self.guided_attn_weight * guided
+            stats["guided_attn"] = guided.item()
+        return loss, dict(loss=loss.item(), **stats)
 
 
 def _masked_mse(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:

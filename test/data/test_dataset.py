@@ -127,3 +127,20 @@ def test_missing_files_and_bad_arguments_raise(recipe, tmp_path):
         SpeechTextDataset(text=root / "data/train/text")
     with pytest.raises(ValueError, match="neither"):
         SpeechTextDataset()
+
+
+def test_linear_cmvn_normalises_linear_only_and_checks_dims(recipe):
+    root, mel, linear = recipe
+    save_cmvn(root / "data/cmvn_linear.ark", accumulate_cmvn(linear.values()))
+    ds = SpeechTextDataset.from_dirs(dump_dir=root / "dump/train", data_dir=None, use_linear=True,
+                                     linear_cmvn=root / "data/cmvn_linear.ark")
+    assert ds.linear_dim == 9
+    everything = np.concatenate(list(linear.values()))
+    expected = (linear["spk2-c"] - everything.mean(0)) / everything.std(0)
+    np.testing.assert_allclose(ds[2]["linear"].numpy(), expected, rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(ds[2]["feats"].numpy(), mel["spk2-c"])  # no mel stats given
+    with pytest.raises(DataError, match="linear spectrograms have 9 dims, CMVN stats 6"):
+        SpeechTextDataset.from_dirs(dump_dir=root / "dump/train", data_dir=None, use_linear=True,
+                                    linear_cmvn=root / "data/cmvn.ark")
+    with pytest.raises(ValueError, match="linear_cmvn given without linear_scp"):
+        SpeechTextDataset(feats_scp=root / "dump/train/feats.scp", linear_cmvn=root / "data/cmvn.ark")

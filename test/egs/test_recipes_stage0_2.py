@@ -32,7 +32,7 @@ def check_stage_outputs(recipe, n_lin, monkeypatch):
 
 def test_mini_espeak_stages_0_to_2(tmp_path, monkeypatch):
     recipe = copy_recipe("mini_espeak", tmp_path / "mini_espeak")
-    run('./run.sh --nj 2 --local-data-opts "--num-utts 60 --speakers 2"', cwd=recipe)
+    run('./run.sh --stop-stage 2 --nj 2 --local-data-opts "--num-utts 60 --speakers 2"', cwd=recipe)
     check_stage_outputs(recipe, 513, monkeypatch)
     assert (recipe / "data" / "local" / "phones.ctm").stat().st_size > 0
     summary = run(". ./path.sh && python -m chain.bin.data_summary .", cwd=recipe)
@@ -50,7 +50,7 @@ def test_mini_espeak_stages_0_to_2(tmp_path, monkeypatch):
 def test_ljspeech_stages_0_to_2_on_fixture(tmp_path, monkeypatch):
     make_ljspeech_fixture(tmp_path / "db", num_utts=40)
     recipe = copy_recipe("ljspeech", tmp_path / "ljspeech")
-    proc = run(f'./run.sh --nj 2 --local-data-opts "--db-dir {tmp_path}/db"', cwd=recipe)
+    proc = run(f'./run.sh --stop-stage 2 --nj 2 --local-data-opts "--db-dir {tmp_path}/db"', cwd=recipe)
     assert "resampled" in proc.stderr + "".join(
         p.read_text() for p in (recipe / "dump" / "train_full" / "log").glob("*.log"))
     check_stage_outputs(recipe, 1025, monkeypatch)

@@ -209,6 +209,7 @@ def test_speaker_vector_changes_output_and_is_checked():
     (dict(reduction_factor=0), "reduction_factor"),
     (dict(attention_conf=dict(widths=3)), "widths"),
     (dict(eos_id=99), "eos_id"),
+    (dict(guided_attn_weight=-1.0), "guided_attn_weight"),
 ])
 def test_bad_options_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -223,3 +224,13 @@ def test_bad_inputs_raise():
     del batch["linear"]
     with pytest.raises(KeyError, match="linear"):
         model(batch)
+
+
+def test_guided_attention_adds_to_the_loss():
+    torch.manual_seed(0)
+    batch = make_batch()
+    plain_loss, plain = tiny()(batch)
+    torch.manual_seed(0)
+    guided_loss, guided = tiny(guided_attn_weight=2.0)(batch)
+    assert "guided_attn" not in plain and guided["guided_attn"] > 0
+    assert guided_loss.item() == pytest.approx(plain_loss.item() + 2.0 * guided["guided_attn"], rel=1e-5)

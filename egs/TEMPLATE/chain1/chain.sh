@@ -3,6 +3,8 @@
 # sets its corpus options and calls this script; the stage numbers mean the same
 # in every recipe:
 #   0 data preparation (local/data.sh)   1 features + CMVN   2 token inventory
+#   3 ASR training   4 TTS training   (5 speech chain: not in this version)
+#   6 ASR decoding + scoring   7 TTS synthesis + evaluation
 set -euo pipefail
 
 log() {
@@ -12,8 +14,9 @@ log() {
 
 # General
 stage=0                 # first stage to run
-stop_stage=2            # last stage to run (this version provides stages 0..2)
-nj=4                    # parallel jobs for feature extraction
+stop_stage=7            # last stage to run (this version provides 0-4, 6, 7)
+nj=4                    # parallel jobs for feature extraction and decoding
+ngpu=0                  # GPUs per training job (0: CPU)
 
 # Data (stage 0)
 local_data_opts=""      # options passed to local/data.sh, e.g. "--num-utts 500"
@@ -32,11 +35,29 @@ token_type=char         # char (the papers' character set), bpe or unigram (sent
 vocab_size=100          # sentencepiece vocabulary size (bpe/unigram only)
 token_sets="train_paired train_text_only"  # data sets whose text the token inventory is built from
 
+# ASR (stages 3, 6)
+asr_config=conf/asr.yaml  # model and training options (chain.bin.asr_train --config)
+asr_train_set=train_paired  # paired set the ASR is trained on (train_full: the upper bound)
+asr_tag=""              # experiment name; default: asr_<config name>_<train set>
+asr_args=""             # extra options for chain.bin.asr_train, e.g. "--epochs 5"
+asr_checkpoint=best.pt  # checkpoint decoded in stages 6 and 7 (best.pt or avg<N>.pt)
+beam=5                  # beam size of ASR decoding (1: greedy)
+
+# TTS (stages 4, 7)
+tts_config=conf/tts.yaml  # model and training options (chain.bin.tts_train --config)
+tts_train_set=train_paired  # paired set the TTS is trained on
+tts_tag=""              # experiment name; default: tts_<config name>_<train set>
+tts_args=""             # extra options for chain.bin.tts_train
+tts_checkpoint=best.pt  # checkpoint synthesised with in stage 7
+griffin_lim_iters=60    # Griffin-Lim iterations of stage 7
+
 help_message=$(cat <<EOF
 Usage: $0 [options]
   Runs stages --stage..--stop-stage of the chain recipe in the current directory.
-  Stages: 0 data preparation, 1 features and CMVN, 2 token inventory.
-  e.g.: $0 --stage 1 --stop-stage 2 --nj 8
+  Stages: 0 data preparation, 1 features and CMVN, 2 token inventory,
+  3 ASR training, 4 TTS training, 6 ASR decoding and scoring,
+  7 TTS synthesis and evaluation (stage 5, the speech chain, is not in this version).
+  e.g.: $0 --stage 3 --stop-stage 4 --ngpu 1
 EOF
 )
 
@@ -44,7 +65,7 @@ EOF
 . ./cmd.sh
 . utils/parse_options.sh
 
-max_stage=2             # the last stage this version provides
+missing_stages="5"      # stages of the table in DESIGN.md that this version does not provide
 
 if [ $# -ne 0 ]; then
     log "unexpected arguments: $*"
@@ -57,10 +78,20 @@ for s in "${stage}" "${stop_stage}"; do
         exit 2
     fi
 done
-if [ "${stop_stage}" -gt "${max_stage}" ] || [ "${stage}" -gt "${stop_stage}" ]; then
-    log "stages ${stage}..${stop_stage} requested, but this version provides stages 0..${max_stage} (and --stage must not exceed --stop-stage)"
+if [ "${stage}" -gt "${stop_stage}" ] || [ "${stop_stage}" -gt 7 ]; then
+    log "stages ${stage}..${stop_stage} requested: the stages are 0..7 and --stage must not exceed --stop-stage"
     exit 2
 fi
+for s in ${missing_stages}; do
+    if [ "${stage}" -eq "${s}" ] && [ "${stop_stage}" -eq "${s}" ]; then
+        log "stage ${s} is not provided by this version (stages 0-4, 6, 7 are)"
+        exit 2
+    elif [ "${stage}" -le "${s}" ] && [ "${stop_stage}" -ge "${s}" ]; then
+        log "note: stage ${s} is not provided by this version and is skipped"
+    fi
+done
+asr_exp=exp/${asr_tag:-asr_$(basename "${asr_config}" .yaml)_${asr_train_set}}
+tts_exp=exp/${tts_tag:-tts_$(basename "${tts_config}" .yaml)_${tts_train_set}}
 
 # validate DIR [OPTS]: utils/validate_data_dir.sh, told which of text/wav.scp DIR lacks by design.
 validate() {
@@ -161,6 +192,66 @@ if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
     # shellcheck disable=SC2086
     python -m chain.bin.make_units --token-type "${token_type}" --vocab-size "${vocab_size}" \
         --out-dir data/lang ${texts}
+fi
+
+if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
+    log "stage 3: ASR training: dump/${asr_train_set} -> ${asr_exp} (log: ${asr_exp}/train.log)"
+    # shellcheck disable=SC2086
+    ${train_cmd} --gpu "${ngpu}" "${asr_exp}/log/asr_train.log" \
+        python -m chain.bin.asr_train --config "${asr_config}" \
+            --train-dir "dump/${asr_train_set}" --dev-dir "dump/${dev_set}" \
+            --lang-dir data/lang --cmvn data/cmvn.ark --exp-dir "${asr_exp}" \
+            --ngpu "${ngpu}" --resume true ${asr_args}
+    tail -n 1 "${asr_exp}/train.log" >&2
+fi
+
+if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
+    log "stage 4: TTS training: dump/${tts_train_set} -> ${tts_exp} (log: ${tts_exp}/train.log)"
+    # shellcheck disable=SC2086
+    ${train_cmd} --gpu "${ngpu}" "${tts_exp}/log/tts_train.log" \
+        python -m chain.bin.tts_train --config "${tts_config}" \
+            --train-dir "dump/${tts_train_set}" --dev-dir "dump/${dev_set}" \
+            --lang-dir data/lang --cmvn data/cmvn.ark --cmvn-linear data/cmvn_linear.ark \
+            --exp-dir "${tts_exp}" --ngpu "${ngpu}" --resume true ${tts_args}
+    tail -n 1 "${tts_exp}/train.log" >&2
+fi
+
+if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
+    for dset in ${dev_set} ${test_sets}; do
+        dir=${asr_exp}/decode_${dset}_${asr_checkpoint%.pt}_beam${beam}
+        log "stage 6: ASR decoding: dump/${dset} with ${asr_exp}/${asr_checkpoint} -> ${dir}"
+        num_utts=$(wc -l < "dump/${dset}/utt2spk")
+        set_nj=$(( nj < num_utts ? nj : num_utts ))
+        rm -rf "${dir}"
+        mkdir -p "${dir}/split${set_nj}"
+        # shellcheck disable=SC2046
+        utils/split_scp "dump/${dset}/utt2spk" \
+            $(for n in $(seq "${set_nj}"); do echo "${dir}/split${set_nj}/utts.${n}"; done)
+        ${decode_cmd} JOB=1:"${set_nj}" "${dir}/log/asr_recog.JOB.log" \
+            python -m chain.bin.asr_recog --exp-dir "${asr_exp}" --checkpoint "${asr_checkpoint}" \
+                --data-dir "dump/${dset}" --utt-list "${dir}/split${set_nj}/utts.JOB" \
+                --out "${dir}/hyp.JOB" --beam "${beam}" --num-threads 1
+        for n in $(seq "${set_nj}"); do cat "${dir}/hyp.${n}"; done | sort > "${dir}/text.tmp"
+        mv "${dir}/text.tmp" "${dir}/text"
+        python -m chain.bin.score --ref "dump/${dset}/text" --hyp "${dir}/text" --out-dir "${dir}"
+    done
+fi
+
+if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
+    for dset in ${test_sets}; do
+        dir=${tts_exp}/synth_${dset}
+        log "stage 7: TTS synthesis: text of dump/${dset} with ${tts_exp}/${tts_checkpoint} -> ${dir}"
+        ${decode_cmd} "${dir}/log/tts_decode.log" \
+            python -m chain.bin.tts_decode --exp-dir "${tts_exp}" --checkpoint "${tts_checkpoint}" \
+                --data-dir "dump/${dset}" --out-dir "${dir}" --fbank-conf "${feats_conf}" \
+                --griffin-lim-iters "${griffin_lim_iters}"
+        log "stage 7: TTS evaluation: mel L2, stop accuracy, CER of ${dir} by ${asr_exp}"
+        ${decode_cmd} "${dir}/log/tts_eval.log" \
+            python -m chain.bin.tts_eval --exp-dir "${tts_exp}" --checkpoint "${tts_checkpoint}" \
+                --data-dir "dump/${dset}" --synth-dir "${dir}" --asr-exp-dir "${asr_exp}" \
+                --asr-checkpoint "${asr_checkpoint}" --beam "${beam}" --out-dir "${dir}"
+        cat "${dir}/result.txt" >&2
+    done
 fi
 
 log "finished stages ${stage}..${stop_stage}"

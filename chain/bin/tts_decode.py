@@ -1,0 +1,70 @@
+"""Synthesise the text of a data dir with a trained TTS (stage 7).
+
+Greedy generation, capped at --max-frames-per-token frames per token; waveforms by
+Griffin-Lim with the STFT of --fbank-conf. --out-dir becomes a Kaldi data dir that the
+ASR can decode: feats.ark + feats.scp (log-mel, de-normalised: the domain of
+dump/<set>/feats.scp; feats.scp is written last and marks a complete dir),
+utt2num_frames, text, utt2spk, spk2utt (copied from --data-dir), wav/<utt>.wav and
+wav.scp (with --write-wav true), and hit_cap (the utterances that reached the cap).
+Run from the recipe dir, e.g.:
+  python -m chain.bin.tts_decode --exp-dir exp/tts_paired --data-dir dump/test \\
+      --out-dir exp/tts_paired/synth_test --fbank-conf conf/fbank.yaml
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import configargparse
+import torch
+
+from chain.bin._args import make_parser, setup_logging, str2bool
+from chain.feats.fbank import FbankConfig
+from chain.tts.synthesize import load_tts, synthesize_set
+
+log = logging.getLogger("tts_decode")
+
+
+def get_parser() -> configargparse.ArgumentParser:
+    parser = make_parser(__doc__)
+    parser.add_argument("--exp-dir", required=True, help="TTS experiment dir of chain.bin.tts_train")
+    parser.add_argument("--checkpoint", default="best.pt",
+                        help="weights inside --exp-dir (best.pt, avg<N>.pt, checkpoints/epoch<N>.pt) or a path")
+    parser.add_argument("--data-dir", required=True, help="data dir whose text is synthesised (e.g. dump/test)")
+    parser.add_argument("--out-dir", required=True, help="output data dir (e.g. exp/tts_paired/synth_test)")
+    parser.add_argument("--fbank-conf", default="conf/fbank.yaml",
+                        help="feature configuration of stage 1 (the STFT Griffin-Lim inverts)")
+    parser.add_argument("--griffin-lim-iters", type=int, default=60, help="Griffin-Lim iterations")
+    parser.add_argument("--write-wav", type=str2bool, default=True,
+                        help="true: write wav/<utt>.wav and wav.scp (Griffin-Lim); false: features only")
+    parser.add_argument("--batch-size", type=int, default=16, help="texts generated together")
+    parser.add_argument("--max-frames-per-token", type=float, default=10.0,
+                        help="length cap of a generation: this many frames per input token")
+    parser.add_argument("--ngpu", type=int, default=0, help="0: CPU, 1: the first GPU")
+    parser.add_argument("--num-threads", type=int, default=2, help="torch CPU threads")
+    return parser
+
+
+def main(argv=None) -> None:
+    args = get_parser().parse_args(argv)
+    setup_logging("tts_decode")
+    torch.set_num_threads(args.num_threads)
+    device = torch.device("cuda" if args.ngpu > 0 else "cpu")
+    start = time.time()
+    try:
+        fbank_cfg = FbankConfig.from_yaml(args.fbank_conf) if args.write_wav else None
+        model, tokenizer, mel_stats, linear_stats = load_tts(args.exp_dir, args.checkpoint, device)
+        summary = synthesize_set(
+            model, tokenizer, data_dir=args.data_dir, out_dir=args.out_dir, mel_stats=mel_stats,
+            linear_stats=linear_stats, fbank_cfg=fbank_cfg, griffin_lim_iters=args.griffin_lim_iters,
+            batch_size=args.batch_size, max_frames_per_token=args.max_frames_per_token, device=device)
+    except (ValueError, OSError) as err:
+        raise SystemExit(f"tts_decode: error: {err}") from None
+    log.info("%d of %d generations hit the length cap%s", len(summary.hit_cap), summary.utts,
+             f" (see {args.out_dir}/hit_cap)" if summary.hit_cap else "")
+    log.info("synthesised %d utterances, %d frames, in %.1f s -> %s/feats.scp%s", summary.utts,
+             summary.frames, time.time() - start, args.out_dir, " and wav.scp" if args.write_wav else "")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Score a trained TTS on a test set (stage 7).
+
+Teacher-forced mel L2 and stop accuracy on the real speech of --data-dir (definitions
+in chain.metrics.tts), and, with --asr-exp-dir, the CER/WER of the synthesised speech
+of --synth-dir (chain.bin.tts_decode) as recognised by that ASR. Writes in --out-dir
+result.txt (one line: mel_l2, stop_acc, CER, WER, how many generations hit the length
+cap) and, with an ASR, hyp.trn and ref.trn; prints the line. Run from the recipe dir:
+  python -m chain.bin.tts_eval --exp-dir exp/tts_paired --data-dir dump/test \\
+      --synth-dir exp/tts_paired/synth_test --asr-exp-dir exp/asr_paired \\
+      --out-dir exp/tts_paired/synth_test
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import configargparse
+import torch
+
+from chain.bin._args import make_parser, setup_logging
+from chain.fileio import atomic_write
+from chain.tts.evaluate import synthetic_speech_cer, teacher_forced_scores, write_trn
+from chain.tts.synthesize import load_tts
+
+log = logging.getLogger("tts_eval")
+
+
+def get_parser() -> configargparse.ArgumentParser:
+    parser = make_parser(__doc__)
+    parser.add_argument("--exp-dir", required=True, help="TTS experiment dir of chain.bin.tts_train")
+    parser.add_argument("--checkpoint", default="best.pt",
+                        help="TTS weights inside --exp-dir (best.pt, avg<N>.pt, checkpoints/epoch<N>.pt) or a path")
+    parser.add_argument("--data-dir", required=True,
+                        help="test set with real speech and text (dump/<set>) for teacher forcing")
+    parser.add_argument("--synth-dir", default=None,
+                        help="output of chain.bin.tts_decode on the same set (needed for the CER "
+                             "and the length-cap count)")
+    parser.add_argument("--asr-exp-dir", default=None,
+                        help="ASR experiment dir of chain.bin.asr_train; none: no CER of synthetic speech")
+    parser.add_argument("--asr-checkpoint", default="best.pt", help="ASR weights inside --asr-exp-dir")
+    parser.add_argument("--beam", type=int, default=5, help="ASR beam size (1: greedy)")
+    parser.add_argument("--batch-size", type=int, default=16, help="utterances per batch")
+    parser.add_argument("--out-dir", required=True, help="where result.txt, hyp.trn and ref.trn go")
+    parser.add_argument("--ngpu", type=int, default=0, help="0: CPU, 1: the first GPU")
+    parser.add_argument("--num-threads", type=int, default=2, help="torch CPU threads")
+    return parser
+
+
+def main(argv=None) -> None:
+    args = get_parser().parse_args(argv)
+    setup_logging("tts_eval")
+    torch.set_num_threads(args.num_threads)
+    device = torch.device("cuda" if args.ngpu > 0 else "cpu")
+    out_dir = Path(args.out_dir)
+    try:
+        if args.asr_exp_dir and not args.synth_dir:
+            raise ValueError("--asr-exp-dir needs --synth-dir (the output of chain.bin.tts_decode)")
+        model, tokenizer, mel_stats, _ = load_tts(args.exp_dir, args.checkpoint, device)
+        counts = teacher_forced_scores(model, tokenizer, args.data_dir, mel_stats=mel_stats,
+                                       batch_size=args.batch_size, device=device)
+        fields = [f"mel_l2 {counts.mel_l2:.4f}", f"stop_acc {counts.stop_acc:.4f}"]
+        cer = None
+        if args.asr_exp_dir:
+            cer = synthetic_speech_cer(args.asr_exp_dir, args.synth_dir, checkpoint=args.asr_checkpoint,
+                                       beam=args.beam, batch_size=args.batch_size, device=device)
+            fields += [f"CER {cer.score.cer.rate:.2f}%", f"WER {cer.score.wer.rate:.2f}%"]
+        else:
+            fields += ["CER n/a", "WER n/a"]
+        if args.synth_dir:
+            synth = Path(args.synth_dir)
+            with open(synth / "hit_cap", encoding="utf-8") as f:
+                capped = sum(1 for line in f if line.strip())
+            with open(synth / "feats.scp", encoding="utf-8") as f:
+                total = sum(1 for line in f if line.strip())
+            fields.append(f"hit_cap {capped}/{total}")
+        else:
+            fields.append("hit_cap n/a")
+    except (ValueError, OSError) as err:
+        raise SystemExit(f"tts_eval: error: {err}") from None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if cer is not None:
+        utts = [utt for utt, _, _ in cer.score.per_utt]
+        write_trn(out_dir / "ref.trn", cer.refs, utts)
+        write_trn(out_dir / "hyp.trn", cer.hyps, utts)
+    summary = "  ".join(fields) + f"  [{counts.utts} utts of {args.data_dir}, {args.exp_dir}/{args.checkpoint}"
+    summary += f", ASR {args.asr_exp_dir}/{args.asr_checkpoint} beam {args.beam}]" if cer else "; no ASR given]"
+    with atomic_write(out_dir / "result.txt") as f:
+        f.write(summary + "\n")
+    if cer is None:
+        log.info("no --asr-exp-dir: the CER of synthetic speech is skipped")
+    print(f"tts_eval: {summary}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""What every training entry point shares: data options, loaders, and the experiment's config.
+
+An experiment dir ``exp/<name>`` holds ``config.yaml`` (every option of the run that
+made it, so decoding rebuilds the same model) next to the trainer's checkpoints.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import yaml
+
+from chain.data.dataset import SpeechTextDataset
+from chain.data.sampler import BucketBatchSampler, loader_factory
+from chain.fileio import atomic_write
+
+CONFIG = "config.yaml"
+
+
+def add_data_arguments(parser) -> None:
+    """Options naming the data of a training run and how it is batched."""
+    group = parser.add_argument_group("data")
+    group.add_argument("--train-dir", required=True,
+                       help="training set: dump/<set> (feats.scp, utt2num_frames, text, linear.scp)")
+    group.add_argument("--dev-dir", required=True, help="development set: dump/<set>")
+    group.add_argument("--lang-dir", default="data/lang", help="token inventory of stage 2")
+    group.add_argument("--cmvn", default="data/cmvn.ark", help="global CMVN stats of the log-mel features")
+    group.add_argument("--exp-dir", required=True, help="where checkpoints, logs and figures go")
+    group.add_argument("--batch-bins", type=int, default=0,
+                       help="frames x feature dims per batch, padding included (0: off)")
+    group.add_argument("--batch-size", type=int, default=16, help="utterances per batch (0: off)")
+    group.add_argument("--max-frames", type=int, default=0, help="frames per batch, padding included (0: off)")
+    group.add_argument("--num-workers", type=int, default=0, help="data loader worker processes")
+
+
+def make_loaders(args, train_set: SpeechTextDataset, dev_set: SpeechTextDataset, *,
+                 pad_id: int, dim: int, rank: int = 0, world_size: int = 1):
+    """``(epoch -> train loader, dev loader)`` over length-bucketed batches of ``args``."""
+    limits = dict(batch_size=args.batch_size, max_frames=args.max_frames,
+                  batch_bins=args.batch_bins, dim=dim)
+    train_sampler = BucketBatchSampler(train_set.lengths, shuffle=True, seed=args.seed,
+                                       rank=rank, world_size=world_size, **limits)
+    dev_sampler = BucketBatchSampler(dev_set.lengths, shuffle=False, **limits)
+    train_loader = loader_factory(train_set, train_sampler, num_workers=args.num_workers, pad_id=pad_id)
+    return train_loader, loader_factory(dev_set, dev_sampler, pad_id=pad_id)(0)
+
+
+def save_config(args: argparse.Namespace, exp_dir: str | os.PathLike) -> Path:
+    """Write every option of ``args`` to ``exp_dir/config.yaml`` (atomically)."""
+    path = Path(exp_dir) / CONFIG
+    values = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(args).items()
+              if k != "config"}
+    with atomic_write(path) as f:
+        yaml.safe_dump(values, f, sort_keys=True)
+    return path
+
+
+def load_config(exp_dir: str | os.PathLike, *option_groups) -> argparse.Namespace:
+    """The options a training run wrote with :func:`save_config`.
+
+    ``option_groups`` are ``add_arguments(parser)`` functions (e.g. a model builder's):
+    their defaults fill in options that the run predates, so an older experiment still loads.
+    """
+    path = Path(exp_dir) / CONFIG
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file (is {exp_dir} a finished training run?)")
+    parser = argparse.ArgumentParser(add_help=False)
+    for add_arguments in option_groups:
+        add_arguments(parser)
+    config = parser.parse_args([])
+    with open(path, encoding="utf-8") as f:
+        vars(config).update(yaml.safe_load(f))
+    return config

@@ -1,0 +1,75 @@
+"""Evaluation of a trained TTS on a test set (stage 7).
+
+Two kinds of score (section III-D3 and IV-D of the machine speech chain paper):
+
+- teacher-forced mel L2 and stop accuracy against the real speech of the set
+  (:mod:`chain.metrics.tts` defines them exactly);
+- the CER/WER of the synthesised speech as recognised by a trained ASR: how intelligible
+  the generated log-mel is to the model the chain feeds it to.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from chain.data.datadir import DataError, read_kv
+from chain.data.dataset import SpeechTextDataset
+from chain.data.sampler import BucketBatchSampler, loader_factory
+from chain.fileio import atomic_write
+from chain.metrics.error_rate import Score, score
+from chain.metrics.tts import TTSCounts, teacher_forced_counts
+from chain.text.tokenizer import Tokenizer
+from chain.tts.tacotron import Tacotron
+
+
+def teacher_forced_scores(model: Tacotron, tokenizer: Tokenizer, data_dir: str | os.PathLike, *,
+                          mel_stats, batch_size: int = 16, device: str | torch.device = "cpu"
+                          ) -> TTSCounts:
+    """Mel L2 and stop accuracy of ``model`` on ``data_dir`` (feats.scp, utt2num_frames, text),
+    its log-mel normalised with the TTS's stats ``mel_stats``."""
+    dataset = SpeechTextDataset.from_dirs(dump_dir=data_dir, data_dir=data_dir, tokenizer=tokenizer,
+                                          cmvn=mel_stats)
+    if dataset.tokens is None:
+        raise DataError(Path(data_dir) / "text", "no such file (teacher forcing needs the text)")
+    sampler = BucketBatchSampler(dataset.lengths, batch_size=batch_size, shuffle=False)
+    loader = loader_factory(dataset, sampler, pad_id=tokenizer.pad_id)(0)
+    model.eval()
+    return teacher_forced_counts(model, loader, device)
+
+
+@dataclass
+class SynthCER:
+    """CER/WER of synthetic speech; ``refs``/``hyps`` are utt -> text."""
+
+    score: Score
+    refs: dict[str, str]
+    hyps: dict[str, str]
+
+
+def synthetic_speech_cer(asr_exp_dir: str | os.PathLike, synth_dir: str | os.PathLike, *,
+                         checkpoint: str = "best.pt", beam: int = 5, batch_size: int = 16,
+                         device: str | torch.device = "cpu") -> SynthCER:
+    """Recognise ``synth_dir/feats.scp`` (written by chain.bin.tts_decode, de-normalised
+    log-mel) with the ASR of ``asr_exp_dir`` through the ASR's own CMVN, and score the
+    hypotheses against ``synth_dir/text``."""
+    from chain.asr.recognize import load_asr, recognize
+
+    synth_dir = Path(synth_dir)
+    if not (synth_dir / "feats.scp").is_file():
+        raise DataError(synth_dir / "feats.scp", "no such file (run chain.bin.tts_decode first; "
+                        "feats.scp is written last, when synthesis is complete)")
+    model, tokenizer, stats = load_asr(asr_exp_dir, checkpoint, device)
+    dataset = SpeechTextDataset.from_dirs(dump_dir=synth_dir, data_dir=None, cmvn=stats)
+    hyps = recognize(model, dataset, tokenizer, beam=beam, batch_size=batch_size, device=device)
+    refs = read_kv(synth_dir / "text", allow_empty_value=True)
+    return SynthCER(score(refs, hyps), refs, hyps)
+
+
+def write_trn(path: str | os.PathLike, table: dict[str, str], utts) -> None:
+    """sclite-style ``<transcript> (<utt>)`` lines for ``utts``, atomically."""
+    with atomic_write(path) as f:
+        for utt in utts:
+            f.write(f"{table[utt]} ({utt})\n")
