@@ -20,6 +20,7 @@ import torch
 
 from chain.bin._args import make_parser, setup_logging, str2bool
 from chain.feats.fbank import FbankConfig
+from chain.train.device import select_device
 from chain.tts.synthesize import load_tts, synthesize_set
 
 log = logging.getLogger("tts_decode")
@@ -40,7 +41,7 @@ def get_parser() -> configargparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=16, help="texts generated together")
     parser.add_argument("--max-frames-per-token", type=float, default=10.0,
                         help="length cap of a generation: this many frames per input token")
-    parser.add_argument("--ngpu", type=int, default=0, help="0: CPU, 1: the first GPU")
+    parser.add_argument("--ngpu", type=int, default=0, choices=(0, 1), help="0: CPU, 1: one GPU")
     parser.add_argument("--num-threads", type=int, default=2, help="torch CPU threads")
     return parser
 
@@ -49,16 +50,16 @@ def main(argv=None) -> None:
     args = get_parser().parse_args(argv)
     setup_logging("tts_decode")
     torch.set_num_threads(args.num_threads)
-    device = torch.device("cuda" if args.ngpu > 0 else "cpu")
     start = time.time()
     try:
+        device = select_device(args.ngpu)
         fbank_cfg = FbankConfig.from_yaml(args.fbank_conf) if args.write_wav else None
         model, tokenizer, mel_stats, linear_stats = load_tts(args.exp_dir, args.checkpoint, device)
         summary = synthesize_set(
             model, tokenizer, data_dir=args.data_dir, out_dir=args.out_dir, mel_stats=mel_stats,
             linear_stats=linear_stats, fbank_cfg=fbank_cfg, griffin_lim_iters=args.griffin_lim_iters,
             batch_size=args.batch_size, max_frames_per_token=args.max_frames_per_token, device=device)
-    except (ValueError, OSError) as err:
+    except (ValueError, OSError, RuntimeError) as err:
         raise SystemExit(f"tts_decode: error: {err}") from None
     log.info("%d of %d generations hit the length cap%s", len(summary.hit_cap), summary.utts,
              f" (see {args.out_dir}/hit_cap)" if summary.hit_cap else "")

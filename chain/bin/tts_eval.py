@@ -20,6 +20,7 @@ import torch
 from chain.bin._args import make_parser, setup_logging
 from chain.fileio import atomic_write
 from chain.tts.evaluate import synthetic_speech_cer, teacher_forced_scores, write_trn
+from chain.train.device import select_device
 from chain.tts.synthesize import load_tts
 
 log = logging.getLogger("tts_eval")
@@ -41,7 +42,7 @@ def get_parser() -> configargparse.ArgumentParser:
     parser.add_argument("--beam", type=int, default=5, help="ASR beam size (1: greedy)")
     parser.add_argument("--batch-size", type=int, default=16, help="utterances per batch")
     parser.add_argument("--out-dir", required=True, help="where result.txt, hyp.trn and ref.trn go")
-    parser.add_argument("--ngpu", type=int, default=0, help="0: CPU, 1: the first GPU")
+    parser.add_argument("--ngpu", type=int, default=0, choices=(0, 1), help="0: CPU, 1: one GPU")
     parser.add_argument("--num-threads", type=int, default=2, help="torch CPU threads")
     return parser
 
@@ -50,9 +51,9 @@ def main(argv=None) -> None:
     args = get_parser().parse_args(argv)
     setup_logging("tts_eval")
     torch.set_num_threads(args.num_threads)
-    device = torch.device("cuda" if args.ngpu > 0 else "cpu")
     out_dir = Path(args.out_dir)
     try:
+        device = select_device(args.ngpu)
         if args.asr_exp_dir and not args.synth_dir:
             raise ValueError("--asr-exp-dir needs --synth-dir (the output of chain.bin.tts_decode)")
         model, tokenizer, mel_stats, _ = load_tts(args.exp_dir, args.checkpoint, device)
@@ -75,7 +76,7 @@ def main(argv=None) -> None:
             fields.append(f"hit_cap {capped}/{total}")
         else:
             fields.append("hit_cap n/a")
-    except (ValueError, OSError) as err:
+    except (ValueError, OSError, RuntimeError) as err:
         raise SystemExit(f"tts_eval: error: {err}") from None
     out_dir.mkdir(parents=True, exist_ok=True)
     if cer is not None:

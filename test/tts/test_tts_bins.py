@@ -153,3 +153,13 @@ def test_recipe_configs_parse_and_build(recipe):
     assert args.dev_metric == "mel_l2" and args.epochs > 0
     model = builder.build(args, 37, 80, 513)
     assert model.r == args.reduction_factor and model.linear_dim == 513
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a GPU is present")
+@pytest.mark.parametrize("name", ["tts_decode", "tts_eval"])
+def test_ngpu_without_cuda_is_a_one_line_error(tmp_path, name):
+    proc = run_bin(name, "--exp-dir", tmp_path, "--data-dir", tmp_path, "--out-dir", tmp_path,
+                   "--ngpu", 1, cwd=tmp_path, check=False)
+    assert proc.returncode != 0 and proc.stderr.strip().splitlines() == [
+        f"{name}: error: --ngpu 1 but torch sees no CUDA device (torch.cuda.is_available() "
+        "is False): use --ngpu 0 or a GPU node"]
