@@ -12,6 +12,7 @@ number dropped is in ``skipped``.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from pathlib import Path
@@ -78,8 +79,6 @@ class SpeechTextDataset(Dataset):
         if "text" in tables:
             self.tokens = [np.asarray(tokenizer.encode(t), dtype=np.int64) for t in get("text")]
         self._num_frames: list[int] | None = None
-        self._feat_dim: int | None = None
-        self._linear_dim: int | None = None
         if "utt2num_frames" in tables:
             self._num_frames = [_to_int(v, self._paths["utt2num_frames"], k)
                                 for k, v in zip(self.keys, get("utt2num_frames"))]
@@ -133,23 +132,15 @@ class SpeechTextDataset(Dataset):
     def has_feats(self) -> bool:
         return self._feats is not None
 
-    @property
+    @functools.cached_property
     def feat_dim(self) -> int:
         """Width of one feature frame (reads the first matrix once); 1 for text-only sets."""
-        if self._feats is None:
-            return 1
-        if self._feat_dim is None:
-            self._feat_dim = int(kaldiio.load_mat(self._feats[0]).shape[1]) if self.keys else 0
-        return self._feat_dim
+        return 1 if self._feats is None else _first_width(self._feats)
 
-    @property
+    @functools.cached_property
     def linear_dim(self) -> int:
         """Width of one linear-spectrogram frame (reads the first matrix once); 0 without linear."""
-        if self._linear is None:
-            return 0
-        if self._linear_dim is None:
-            self._linear_dim = int(kaldiio.load_mat(self._linear[0]).shape[1]) if self.keys else 0
-        return self._linear_dim
+        return 0 if self._linear is None else _first_width(self._linear)
 
     @property
     def lengths(self) -> list[int]:
@@ -221,3 +212,8 @@ def _common_keys(tables: dict[str, tuple[Path, dict]], skip_missing: bool) -> tu
         log.warning("kept %d of %d utterances: %d are not in all of %s", len(keys), len(union),
                     skipped, ", ".join(str(p) for p, _ in tables.values()))
     return keys, skipped
+
+
+def _first_width(scp_values: list[str]) -> int:
+    """Columns of the first matrix of an scp column (0 for an empty set)."""
+    return int(kaldiio.load_mat(scp_values[0]).shape[1]) if scp_values else 0
