@@ -41,7 +41,8 @@ def griffin_lim(magnitude: torch.Tensor, *, n_fft: int, hop_length: int, win_len
     magnitude (T, F) or (B, T, F), frames first as the features, F = n_fft // 2 + 1,
     linear magnitude (not log, not power) -> signal (N,) or (B, N) on the same device,
     N = ``length`` or (T - 1) * hop_length (center) / (T - 1) * hop_length + n_fft.
-    Phases start random (``seed`` makes it reproducible).
+    Phases start random (``seed`` makes it reproducible). One centred frame spans no
+    samples: N = 0 (a TTS may stop after its first frame), and so does an empty input.
     """
     win_length = n_fft if win_length is None else win_length
     if magnitude.size(-1) != n_fft // 2 + 1:
@@ -55,6 +56,9 @@ def griffin_lim(magnitude: torch.Tensor, *, n_fft: int, hop_length: int, win_len
     frames = spec.size(-1)
     if length is None:
         length = (frames - 1) * hop_length + (0 if center else n_fft)
+    if length <= 0 or frames == 0:
+        empty = spec.new_zeros(spec.size(0), max(length, 0))
+        return empty[0] if single else empty
     win = stft_window(window, win_length, device=spec.device)
     stft_kw = dict(n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=win, center=center)
 
@@ -122,7 +126,7 @@ def log_linear_to_wav(log_linear, cfg, *, cmvn_stats=None, power: float = 1.0, n
     signal = griffin_lim(magnitude, n_fft=cfg.n_fft, hop_length=cfg.hop_length, win_length=cfg.win_length,
                          window=cfg.window, center=cfg.center, n_iter=n_iter, momentum=momentum, seed=seed)
     wav = inverse_preemphasis(signal, cfg.preemph)
-    if peak is not None:
+    if peak is not None and wav.size:
         wav = wav * (peak / max(float(np.abs(wav).max()), 1e-8))
     return wav.astype(np.float32)
 

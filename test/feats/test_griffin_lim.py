@@ -51,6 +51,16 @@ def test_griffin_lim_batches_and_is_reproducible():
         assert spectral_convergence(mags[i], y[i], **KW) < 0.15
 
 
+def test_one_centred_frame_gives_an_empty_signal():
+    # a TTS may stop after one frame: (T - 1) * hop = 0 samples, not an error inside istft
+    S = magnitude(signals()["sines"])
+    assert griffin_lim(S[:1], n_iter=2, **KW).shape == (0,)
+    assert griffin_lim(torch.stack([S[:1], S[1:2]]), n_iter=2, **KW).shape == (2, 0)
+    assert griffin_lim(S[:2], n_iter=2, **KW).shape == (HOP,)
+    cfg = FbankConfig(fs=FS, win_length_ms=WIN / FS * 1000, hop_length_ms=HOP / FS * 1000, n_fft=N_FFT, n_mels=20)
+    assert log_linear_to_wav(np.zeros((1, N_FFT // 2 + 1)), cfg, n_iter=2, peak=0.9).shape == (0,)
+
+
 def test_inverse_preemphasis_inverts_preemphasis_exactly():
     x = np.random.default_rng(0).standard_normal(5000)
     y = preemphasis(x, 0.97)

@@ -1,10 +1,14 @@
 """Batched synthesis: batch composition does not change outputs, de-normalisation, data dir output."""
+import copy
+
 import kaldiio
 import numpy as np
 import pytest
+import soundfile as sf
 import torch
 
 from chain.feats.cmvn import accumulate_cmvn, invert_cmvn
+from chain.feats.fbank import FbankConfig
 from chain.tts import Tacotron
 from chain.tts.synthesize import synthesize, synthesize_set
 
@@ -79,3 +83,20 @@ def test_synthesize_set_without_wavs(setup, tmp_path):
     assert not (out / "wav.scp").exists() and not (out / "utt2spk").exists()
     assert (out / "hit_cap").read_text().split() == summary.hit_cap
     assert not list(out.glob(".*"))  # no temp files left
+
+
+def test_a_tts_that_stops_at_its_first_frame_gives_one_frame_and_an_empty_wav(setup, tmp_path):
+    model, mel_stats, linear_stats = setup
+    model = copy.deepcopy(model)
+    with torch.no_grad():
+        model.stop_out.bias.fill_(30.0)  # stop probability ~1 on every frame
+    data, out = tmp_path / "data", tmp_path / "out"
+    data.mkdir()
+    (data / "text").write_text("".join(f"{u} {t}\n" for u, t in TEXTS.items()))
+    fbank = FbankConfig(fs=16000, win_length_ms=1.0, hop_length_ms=0.5, n_fft=2 * (LIN - 1), n_mels=MEL)
+    summary = synthesize_set(model, Chars(), data_dir=data, out_dir=out, mel_stats=mel_stats,
+                             linear_stats=linear_stats, fbank_cfg=fbank, griffin_lim_iters=2)
+    assert summary.frames == 3 and not summary.hit_cap
+    assert all(m.shape == (1, MEL) for _, m in kaldiio.load_scp(str(out / "feats.scp")).items())
+    wavs = dict(line.split() for line in (out / "wav.scp").read_text().splitlines())
+    assert sorted(wavs) == sorted(TEXTS) and all(sf.info(p).frames == 0 for p in wavs.values())
