@@ -5,6 +5,8 @@
 # WER y% ...") and <exp-root>/*/synth_*/result.txt (chain.bin.tts_eval: "mel_l2 a
 # stop_acc b CER x% WER y% hit_cap n/m ...") and prints one row per file to stdout:
 # experiment, what (decode/synth and set), CER, WER, mel L2, stop accuracy, length-cap hits.
+# The models of stage 5 sit one level deeper (<exp-root>/chain_x/asr/decode_*/result.txt);
+# their experiment is shown as chain_x/asr.
 set -euo pipefail
 export LC_ALL=C
 
@@ -18,12 +20,13 @@ if [ $# -gt 1 ]; then
   exit 2
 fi
 root=${1:-exp}
+root=${root%/}
 if [ ! -d "$root" ]; then
   echo "$0: no such directory $root (run the training and decoding stages first)" >&2
   exit 1
 fi
 
-results=$(find "$root" -mindepth 3 -maxdepth 3 -name result.txt \
+results=$(find "$root" -mindepth 3 -maxdepth 4 -name result.txt \
   \( -path '*/decode_*/*' -o -path '*/synth_*/*' \) | sort)
 if [ -z "$results" ]; then
   echo "$0: no decode_*/result.txt or synth_*/result.txt under $root (run stages 6 and 7)" >&2
@@ -34,7 +37,7 @@ echo "| experiment | result | CER | WER | mel L2 | stop acc | hit cap |"
 echo "|---|---|---|---|---|---|---|"
 for f in $results; do
   dir=$(dirname "$f")
-  awk -v expname="$(basename "$(dirname "$dir")")" -v what="$(basename "$dir")" '
+  awk -v expname="$(dirname "${dir#"$root"/}")" -v what="$(basename "$dir")" '
     { for (i = 1; i < NF; i++) if ($i ~ /^(CER|WER|mel_l2|stop_acc|hit_cap)$/) v[$i] = $(i + 1) }
     END {
       n = split("CER WER mel_l2 stop_acc hit_cap", keys, " ")

@@ -9,7 +9,7 @@ from torch import nn
 
 from chain.nets.attention import build_attention
 from chain.nets.blstm import MaskedBLSTM
-from chain.nets.masks import make_non_pad_mask
+from chain.nets.masks import make_non_pad_mask, subsample_lengths
 
 
 class EncoderMemory(NamedTuple):
@@ -118,6 +118,12 @@ class Seq2SeqASR(nn.Module):
                              "or the model config")
         x = self.enc_input(feats)  # (B, T, enc_proj)
         return self.enc_rnn(x, feat_lengths)  # (B, T/8, 2H), (B,)
+
+    def encoded_lengths(self, feat_lengths: torch.Tensor) -> torch.Tensor:
+        """Encoder frames of inputs of ``feat_lengths`` (B,) frames, without running it."""
+        for step in self.enc_rnn.subsample:
+            feat_lengths = subsample_lengths(feat_lengths, step)
+        return feat_lengths
 
     # ---------------------------------------------------------------- decoder pieces
     def embed_tokens(self, tokens: torch.Tensor) -> torch.Tensor:

@@ -104,31 +104,41 @@ class TrainOptions:
 
 def add_arguments(parser) -> None:
     """Register every trainer option as ``--kebab-name`` on an (configargparse) parser."""
-    from chain.bin._args import str2bool
-
     for group_field in dataclasses.fields(TrainOptions):
         cls = group_field.default_factory
-        group = parser.add_argument_group(f"training: {cls.__doc__.strip().rstrip('.')}")
-        defaults = cls()
-        for f in dataclasses.fields(cls):
-            default = getattr(defaults, f.name)
-            kw = {k: v for k, v in f.metadata.items() if k != "help"}
-            if isinstance(default, bool):
-                kw["type"] = str2bool
-            elif "nargs" not in kw:
-                kw["type"] = type(default)
-            else:
-                kw["type"], default = str, list(default)
-            group.add_argument("--" + f.name.replace("_", "-"), default=default,
-                               help=f.metadata["help"], **kw)
+        add_dataclass_arguments(parser, cls, f"training: {cls.__doc__.strip().rstrip('.')}")
 
 
 def options_from_args(args) -> TrainOptions:
     """:class:`TrainOptions` from a namespace parsed with :func:`add_arguments`."""
-    groups = {}
-    for group_field in dataclasses.fields(TrainOptions):
-        cls = group_field.default_factory
-        values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)}
-        groups[group_field.name] = cls(**{k: tuple(v) if isinstance(v, list) else v
-                                          for k, v in values.items()})
-    return TrainOptions(**groups)
+    return TrainOptions(**{group_field.name: dataclass_from_args(args, group_field.default_factory)
+                           for group_field in dataclasses.fields(TrainOptions)})
+
+
+def add_dataclass_arguments(parser, cls, title: str, *, prefix: str = "", exclude: tuple = ()) -> None:
+    """Register the fields of one options dataclass as ``--<prefix><field-name>`` in a group."""
+    from chain.bin._args import str2bool
+
+    group = parser.add_argument_group(title)
+    defaults = cls()
+    for f in dataclasses.fields(cls):
+        if f.name in exclude:
+            continue
+        default = getattr(defaults, f.name)
+        kw = {k: v for k, v in f.metadata.items() if k != "help"}
+        if isinstance(default, bool):
+            kw["type"] = str2bool
+        elif "nargs" not in kw:
+            kw["type"] = type(default)
+        else:
+            kw["type"], default = str, list(default)
+        group.add_argument("--" + (prefix + f.name).replace("_", "-"), default=default,
+                           help=f.metadata["help"], **kw)
+
+
+def dataclass_from_args(args, cls, *, prefix: str = ""):
+    """An options dataclass from a namespace parsed with :func:`add_dataclass_arguments`
+    (excluded fields keep their defaults)."""
+    values = {f.name: getattr(args, prefix + f.name) for f in dataclasses.fields(cls)
+              if hasattr(args, prefix + f.name)}
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})

@@ -1,4 +1,5 @@
-"""The embedded recipe through stages 3-7 (ASR and TTS training, decoding, synthesis) on tiny configs."""
+"""The embedded recipe through stages 3-7 (ASR and TTS training, speech chain, label propagation,
+decoding, synthesis) on tiny configs."""
 import yaml
 
 from fixtures.recipe import copy_recipe, run
@@ -12,7 +13,7 @@ def test_mini_espeak_stages_3_to_7(tmp_path):
     (recipe / "conf" / "tts_tiny.yaml").write_text(yaml.safe_dump(TINY_TTS))
     proc = run("./run.sh --stage 3 --nj 2 --asr-config conf/asr_tiny.yaml --tts-config "
                "conf/tts_tiny.yaml --griffin-lim-iters 4 --beam 2", cwd=recipe)
-    assert "stage 5 is not provided by this version and is skipped" in proc.stderr
+    assert "stage 5: nothing to do for --system baseline" in proc.stderr
 
     asr, tts = recipe / "exp" / "asr_asr_tiny_train_paired", recipe / "exp" / "tts_tts_tiny_train_paired"
     for name in ("best.pt", "config.yaml", "train.log", "checkpoints/epoch1.pt"):
@@ -31,6 +32,26 @@ def test_mini_espeak_stages_3_to_7(tmp_path):
     table = run("utils/show_results.sh exp", cwd=recipe).stdout
     assert "| asr_asr_tiny_train_paired | decode_test_best_beam2 |" in table
     assert "| tts_tts_tiny_train_paired | synth_test |" in table
+
+    # Stage 5 of the other systems, from these models; stages 6-7 evaluate stage 5's models.
+    (recipe / "conf" / "chain_tiny.yaml").write_text(yaml.safe_dump(
+        dict(epochs=1, batch_size=8, max_frames_per_token=3.0, tensorboard=False)))
+    tiny = "--asr-config conf/asr_tiny.yaml --tts-config conf/tts_tiny.yaml --chain-config conf/chain_tiny.yaml"
+    run(f"./run.sh --stage 5 --nj 2 --system chain {tiny} --griffin-lim-iters 4 --beam 2", cwd=recipe)
+    run(f"./run.sh --stage 5 --stop-stage 5 --system chain_st --st argmax --tau 0.5 {tiny}", cwd=recipe)
+    labelprop = run(f"./run.sh --stage 5 --stop-stage 6 --nj 2 --system labelprop {tiny} --beam 2 "
+                    '--labelprop-args "--epochs 1"', cwd=recipe)
+    for exp in ("chain_chain_tiny", "chain_st_argmax_tau0.5_chain_tiny", "labelprop_train_paired"):
+        for model in ("asr", "tts"):
+            assert (recipe / "exp" / exp / model / "best.pt").is_file(), (exp, model)
+    assert "stage 5: label propagation" in labelprop.stderr
+    assert "combined" in labelprop.stdout + labelprop.stderr and (recipe / "dump" / "train_labelprop" / "feats.scp").is_file()
+    table = run("utils/show_results.sh exp", cwd=recipe).stdout
+    assert "| chain_chain_tiny/asr | decode_test_best_beam2 |" in table
+    assert "| chain_chain_tiny/tts | synth_test |" in table
+    assert "| labelprop_train_paired/asr | decode_test_best_beam2 |" in table
+    bad = run("./run.sh --stage 5 --system chains", cwd=recipe, check=False)
+    assert bad.returncode == 2 and "--system must be baseline, upper, labelprop, chain or chain_st" in bad.stderr
 
     # A finished run re-runs harmlessly: training resumes at its last epoch and stops.
     again = run("./run.sh --stage 3 --stop-stage 3 --asr-config conf/asr_tiny.yaml", cwd=recipe)

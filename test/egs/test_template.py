@@ -16,10 +16,10 @@ def test_setup_creates_linked_recipe(tmp_path):
     assert again.returncode != 0 and "exists already" in again.stderr
 
 
-def test_missing_stage_and_bad_option_fail_clearly(tmp_path):
+def test_missing_models_and_bad_options_fail_clearly(tmp_path):
     recipe = copy_recipe("mini_espeak", tmp_path / "r")
-    proc = run("./run.sh --stage 5 --stop-stage 5", cwd=recipe, check=False)
-    assert proc.returncode == 2 and "stage 5 is not provided" in proc.stderr
+    proc = run("./run.sh --stage 5 --stop-stage 5 --system chain", cwd=recipe, check=False)
+    assert proc.returncode == 1 and "exp/asr_asr_train_paired/best.pt: no such file" in proc.stderr
     proc = run("./run.sh --stage 6 --stop-stage 9", cwd=recipe, check=False)
     assert proc.returncode == 2 and "the stages are 0..7" in proc.stderr
     proc = run("./run.sh --no-such-option 1", cwd=recipe, check=False)

@@ -3,8 +3,15 @@
 # sets its corpus options and calls this script; the stage numbers mean the same
 # in every recipe:
 #   0 data preparation (local/data.sh)   1 features + CMVN   2 token inventory
-#   3 ASR training   4 TTS training   (5 speech chain: not in this version)
+#   3 ASR training   4 TTS training   5 speech chain (or label propagation)
 #   6 ASR decoding + scoring   7 TTS synthesis + evaluation
+# --system picks what stages 3-7 train and evaluate:
+#   baseline   ASR and TTS on train_paired only (stage 5 does nothing)
+#   upper      ASR and TTS on train_full, all of it paired: the upper bound
+#   labelprop  baseline, then stage 5 transcribes train_speech_only with the baseline
+#              ASR (beam search) and trains both models further on paired + pseudo-labelled
+#   chain      baseline, then stage 5 trains the speech chain (Algorithm 1)
+#   chain_st   chain with straight-through feedback (--st, --tau)
 set -euo pipefail
 
 log() {
@@ -14,7 +21,8 @@ log() {
 
 # General
 stage=0                 # first stage to run
-stop_stage=7            # last stage to run (this version provides 0-4, 6, 7)
+stop_stage=7            # last stage to run
+system=baseline         # baseline, upper, labelprop, chain or chain_st (see above)
 nj=4                    # parallel jobs for feature extraction and decoding
 ngpu=0                  # GPUs per training job (0: CPU)
 
@@ -37,7 +45,7 @@ token_sets="train_paired train_text_only"  # data sets whose text the token inve
 
 # ASR (stages 3, 6)
 asr_config=conf/asr.yaml  # model and training options (chain.bin.asr_train --config)
-asr_train_set=train_paired  # paired set the ASR is trained on (train_full: the upper bound)
+asr_train_set=""        # paired set the ASR is trained on; default: train_full for --system upper, else train_paired
 asr_tag=""              # experiment name; default: asr_<config name>_<train set>
 asr_args=""             # extra options for chain.bin.asr_train, e.g. "--epochs 5"
 asr_checkpoint=best.pt  # checkpoint decoded in stages 6 and 7 (best.pt or avg<N>.pt)
@@ -45,27 +53,35 @@ beam=5                  # beam size of ASR decoding (1: greedy)
 
 # TTS (stages 4, 7)
 tts_config=conf/tts.yaml  # model and training options (chain.bin.tts_train --config)
-tts_train_set=train_paired  # paired set the TTS is trained on
+tts_train_set=""        # paired set the TTS is trained on; default as --asr-train-set
 tts_tag=""              # experiment name; default: tts_<config name>_<train set>
 tts_args=""             # extra options for chain.bin.tts_train
 tts_checkpoint=best.pt  # checkpoint synthesised with in stage 7
 griffin_lim_iters=60    # Griffin-Lim iterations of stage 7
+scoring_asr_exp=""      # ASR that transcribes the synthetic speech in stage 7; default: the system's
+
+# Speech chain and label propagation (stage 5)
+chain_config=conf/chain.yaml  # chain options (chain.bin.chain_train --config)
+chain_tag=""            # experiment name; default: <system>_<chain config name> (labelprop: labelprop)
+chain_args=""           # extra options for chain.bin.chain_train, e.g. "--epochs 3"
+st=gumbel               # chain_st: straight-through estimator, argmax or gumbel
+tau=1.0                 # chain_st: temperature of the straight-through softmax
+labelprop_args=""       # extra options for asr_train and tts_train in label propagation, e.g. "--epochs 3"
 
 help_message=$(cat <<EOF
 Usage: $0 [options]
   Runs stages --stage..--stop-stage of the chain recipe in the current directory.
   Stages: 0 data preparation, 1 features and CMVN, 2 token inventory,
-  3 ASR training, 4 TTS training, 6 ASR decoding and scoring,
-  7 TTS synthesis and evaluation (stage 5, the speech chain, is not in this version).
-  e.g.: $0 --stage 3 --stop-stage 4 --ngpu 1
+  3 ASR training, 4 TTS training, 5 speech chain / label propagation,
+  6 ASR decoding and scoring, 7 TTS synthesis and evaluation.
+  --system baseline|upper|labelprop|chain|chain_st picks what stages 3-7 train and evaluate.
+  e.g.: $0 --stage 3 --stop-stage 7 --system chain
 EOF
 )
 
 . ./path.sh
 . ./cmd.sh
 . utils/parse_options.sh
-
-missing_stages="5"      # stages of the table in DESIGN.md that this version does not provide
 
 if [ $# -ne 0 ]; then
     log "unexpected arguments: $*"
@@ -82,16 +98,27 @@ if [ "${stage}" -gt "${stop_stage}" ] || [ "${stop_stage}" -gt 7 ]; then
     log "stages ${stage}..${stop_stage} requested: the stages are 0..7 and --stage must not exceed --stop-stage"
     exit 2
 fi
-for s in ${missing_stages}; do
-    if [ "${stage}" -eq "${s}" ] && [ "${stop_stage}" -eq "${s}" ]; then
-        log "stage ${s} is not provided by this version (stages 0-4, 6, 7 are)"
-        exit 2
-    elif [ "${stage}" -le "${s}" ] && [ "${stop_stage}" -ge "${s}" ]; then
-        log "note: stage ${s} is not provided by this version and is skipped"
-    fi
-done
+case "${system}" in
+    upper) pretrain_set=train_full ;;
+    baseline|labelprop|chain|chain_st) pretrain_set=train_paired ;;
+    *) log "--system must be baseline, upper, labelprop, chain or chain_st: got '${system}'"; exit 2 ;;
+esac
+asr_train_set=${asr_train_set:-${pretrain_set}}
+tts_train_set=${tts_train_set:-${pretrain_set}}
 asr_exp=exp/${asr_tag:-asr_$(basename "${asr_config}" .yaml)_${asr_train_set}}
 tts_exp=exp/${tts_tag:-tts_$(basename "${tts_config}" .yaml)_${tts_train_set}}
+# The models stages 6 and 7 evaluate: stage 5's for the systems that have one.
+case "${system}" in
+    baseline|upper) chain_exp=""; eval_asr_exp=${asr_exp}; eval_tts_exp=${tts_exp} ;;
+    labelprop) chain_exp=exp/${chain_tag:-labelprop_${asr_train_set}} ;;
+    chain) chain_exp=exp/${chain_tag:-chain_$(basename "${chain_config}" .yaml)} ;;
+    chain_st) chain_exp=exp/${chain_tag:-chain_st_${st}_tau${tau}_$(basename "${chain_config}" .yaml)} ;;
+esac
+if [ -n "${chain_exp}" ]; then
+    eval_asr_exp=${chain_exp}/asr
+    eval_tts_exp=${chain_exp}/tts
+fi
+scoring_asr_exp=${scoring_asr_exp:-${eval_asr_exp}}
 
 # validate DIR [OPTS]: utils/validate_data_dir.sh, told which of text/wav.scp DIR lacks by design.
 validate() {
@@ -216,10 +243,75 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     tail -n 1 "${tts_exp}/train.log" >&2
 fi
 
+if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
+    if [ -n "${chain_exp}" ]; then
+        for f in "${asr_exp}/best.pt" "${tts_exp}/best.pt"; do
+            if [ ! -f "${f}" ]; then
+                log "stage 5 (--system ${system}) starts from ${f}: no such file (run stages 3 and 4 first)"
+                exit 1
+            fi
+        done
+    fi
+    case "${system}" in
+    baseline|upper)
+        log "stage 5: nothing to do for --system ${system}" ;;
+    labelprop)
+        # Label propagation (paper 000, IV-D4): pseudo-label the unpaired speech with the
+        # paired ASR, then train both models further on paired + pseudo-labelled pairs.
+        dir=${chain_exp}/pseudo_labels
+        log "stage 5: label propagation: dump/train_speech_only transcribed by ${asr_exp} (beam ${beam}) -> ${dir}"
+        num_utts=$(wc -l < dump/train_speech_only/utt2spk)
+        set_nj=$(( nj < num_utts ? nj : num_utts ))
+        rm -rf "${dir}"
+        mkdir -p "${dir}/split${set_nj}"
+        # shellcheck disable=SC2046
+        utils/split_scp dump/train_speech_only/utt2spk \
+            $(for n in $(seq "${set_nj}"); do echo "${dir}/split${set_nj}/utts.${n}"; done)
+        ${decode_cmd} JOB=1:"${set_nj}" "${dir}/log/asr_recog.JOB.log" \
+            python -m chain.bin.asr_recog --exp-dir "${asr_exp}" --checkpoint "${asr_checkpoint}" \
+                --data-dir dump/train_speech_only --utt-list "${dir}/split${set_nj}/utts.JOB" \
+                --out "${dir}/hyp.JOB" --beam "${beam}" --num-threads 1
+        # speech-only data with its transcriptions (empty ones dropped) joins the paired data
+        mkdir -p "${dir}/labelled"
+        for n in $(seq "${set_nj}"); do cat "${dir}/hyp.${n}"; done | awk 'NF > 1' | sort > "${dir}/labelled/text"
+        log "$(wc -l < "${dir}/labelled/text") of ${num_utts} utterances got a non-empty transcription"
+        for f in utt2spk feats.scp linear.scp utt2num_frames; do
+            utils/filter_scp "${dir}/labelled/text" "dump/train_speech_only/${f}" > "${dir}/labelled/${f}"
+        done
+        utils/combine_data.sh dump/train_labelprop dump/train_paired "${dir}/labelled"
+        ${train_cmd} --gpu "${ngpu}" "${chain_exp}/asr/log/asr_train.log" \
+            python -m chain.bin.asr_train --config "${asr_config}" \
+                --train-dir dump/train_labelprop --dev-dir "dump/${dev_set}" --lang-dir data/lang \
+                --cmvn data/cmvn.ark --exp-dir "${chain_exp}/asr" --init "${asr_exp}/best.pt" \
+                --ngpu "${ngpu}" --resume true ${asr_args} ${labelprop_args}
+        tail -n 1 "${chain_exp}/asr/train.log" >&2
+        ${train_cmd} --gpu "${ngpu}" "${chain_exp}/tts/log/tts_train.log" \
+            python -m chain.bin.tts_train --config "${tts_config}" \
+                --train-dir dump/train_labelprop --dev-dir "dump/${dev_set}" --lang-dir data/lang \
+                --cmvn data/cmvn.ark --cmvn-linear data/cmvn_linear.ark --exp-dir "${chain_exp}/tts" \
+                --init "${tts_exp}/best.pt" --ngpu "${ngpu}" --resume true ${tts_args} ${labelprop_args}
+        tail -n 1 "${chain_exp}/tts/train.log" >&2
+        ;;
+    chain|chain_st)
+        st_opts=""
+        if [ "${system}" = chain_st ]; then st_opts="--st ${st} --tau ${tau}"; fi
+        log "stage 5: speech chain from ${asr_exp} and ${tts_exp} -> ${chain_exp} (log: ${chain_exp}/train.log)"
+        # shellcheck disable=SC2086
+        ${train_cmd} --gpu "${ngpu}" "${chain_exp}/log/chain_train.log" \
+            python -m chain.bin.chain_train --config "${chain_config}" \
+                --asr-exp-dir "${asr_exp}" --tts-exp-dir "${tts_exp}" \
+                --paired-dir dump/train_paired --speech-dir dump/train_speech_only \
+                --text-dir data/train_text_only --dev-dir "dump/${dev_set}" \
+                --exp-dir "${chain_exp}" --ngpu "${ngpu}" --resume true ${st_opts} ${chain_args}
+        tail -n 1 "${chain_exp}/train.log" >&2
+        ;;
+    esac
+fi
+
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     for dset in ${dev_set} ${test_sets}; do
-        dir=${asr_exp}/decode_${dset}_${asr_checkpoint%.pt}_beam${beam}
-        log "stage 6: ASR decoding: dump/${dset} with ${asr_exp}/${asr_checkpoint} -> ${dir}"
+        dir=${eval_asr_exp}/decode_${dset}_${asr_checkpoint%.pt}_beam${beam}
+        log "stage 6: ASR decoding: dump/${dset} with ${eval_asr_exp}/${asr_checkpoint} -> ${dir}"
         num_utts=$(wc -l < "dump/${dset}/utt2spk")
         set_nj=$(( nj < num_utts ? nj : num_utts ))
         rm -rf "${dir}"
@@ -228,7 +320,7 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
         utils/split_scp "dump/${dset}/utt2spk" \
             $(for n in $(seq "${set_nj}"); do echo "${dir}/split${set_nj}/utts.${n}"; done)
         ${decode_cmd} JOB=1:"${set_nj}" "${dir}/log/asr_recog.JOB.log" \
-            python -m chain.bin.asr_recog --exp-dir "${asr_exp}" --checkpoint "${asr_checkpoint}" \
+            python -m chain.bin.asr_recog --exp-dir "${eval_asr_exp}" --checkpoint "${asr_checkpoint}" \
                 --data-dir "dump/${dset}" --utt-list "${dir}/split${set_nj}/utts.JOB" \
                 --out "${dir}/hyp.JOB" --beam "${beam}" --num-threads 1
         for n in $(seq "${set_nj}"); do cat "${dir}/hyp.${n}"; done | sort > "${dir}/text.tmp"
@@ -239,16 +331,16 @@ fi
 
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
     for dset in ${test_sets}; do
-        dir=${tts_exp}/synth_${dset}
-        log "stage 7: TTS synthesis: text of dump/${dset} with ${tts_exp}/${tts_checkpoint} -> ${dir}"
+        dir=${eval_tts_exp}/synth_${dset}
+        log "stage 7: TTS synthesis: text of dump/${dset} with ${eval_tts_exp}/${tts_checkpoint} -> ${dir}"
         ${decode_cmd} "${dir}/log/tts_decode.log" \
-            python -m chain.bin.tts_decode --exp-dir "${tts_exp}" --checkpoint "${tts_checkpoint}" \
+            python -m chain.bin.tts_decode --exp-dir "${eval_tts_exp}" --checkpoint "${tts_checkpoint}" \
                 --data-dir "dump/${dset}" --out-dir "${dir}" --fbank-conf "${feats_conf}" \
                 --griffin-lim-iters "${griffin_lim_iters}"
-        log "stage 7: TTS evaluation: mel L2, stop accuracy, CER of ${dir} by ${asr_exp}"
+        log "stage 7: TTS evaluation: mel L2, stop accuracy, CER of ${dir} by ${scoring_asr_exp}"
         ${decode_cmd} "${dir}/log/tts_eval.log" \
-            python -m chain.bin.tts_eval --exp-dir "${tts_exp}" --checkpoint "${tts_checkpoint}" \
-                --data-dir "dump/${dset}" --synth-dir "${dir}" --asr-exp-dir "${asr_exp}" \
+            python -m chain.bin.tts_eval --exp-dir "${eval_tts_exp}" --checkpoint "${tts_checkpoint}" \
+                --data-dir "dump/${dset}" --synth-dir "${dir}" --asr-exp-dir "${scoring_asr_exp}" \
                 --asr-checkpoint "${asr_checkpoint}" --beam "${beam}" --out-dir "${dir}"
         cat "${dir}/result.txt" >&2
     done

@@ -1,0 +1,241 @@
+"""Speech chain training (Algorithm 1): two models, each with its own optimiser, schedule
+and dev metric, updated together from the combined loss of Eq. (5).
+
+Experiment directory layout (``exp/chain_<name>``)::
+
+    checkpoints/epoch<N>.pt   both models, optimisers, schedules, RNGs, counters
+    asr/best.pt  asr/config.yaml   the ASR of the epoch with the lowest dev CER
+    tts/best.pt  tts/config.yaml   the TTS of the epoch with the lowest dev mel L2
+    train.log  loss.png  tensorboard/
+
+``asr/`` and ``tts/`` are experiment dirs of their own (config.yaml copied from the
+pretrained models), so ``asr_recog``, ``tts_decode`` and ``tts_eval`` read them like
+those of stages 3 and 4.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import torch
+
+from chain.asr.dev_hooks import greedy_cer
+from chain.loop.batches import ChainBatches
+from chain.loop.steps import ChainOptions, chain_loss, paired_step, speech_only_step, text_only_step
+from chain.train.checkpoint import latest_checkpoint, rng_state, save_checkpoint, seed_everything, set_rng_state
+from chain.train.experiment import CONFIG
+from chain.train.options import LoopOptions, OptimOptions, ScheduleOptions
+from chain.train.plots import plot_loss_curves
+from chain.train.report import Meter, format_stats, make_writer, progress, progress_enabled, train_logging, write_scalars
+from chain.train.schedule import build_schedule
+from chain.train.trainer import TrainingError, evaluate, to_device
+
+log = logging.getLogger(__name__)
+
+MODELS = ("asr", "tts")
+DEV_METRICS = {"asr": "cer", "tts": "mel_l2"}  # lower is better for both
+
+
+@dataclass
+class ModelOptions:
+    """Optimiser and schedule of one of the two models."""
+
+    optim: OptimOptions = field(default_factory=OptimOptions)
+    schedule: ScheduleOptions = field(default_factory=ScheduleOptions)
+
+
+@dataclass
+class ChainState:
+    """Counters saved in every checkpoint."""
+
+    epoch: int = 0
+    step: int = 0
+    bad_steps: int = 0
+    consecutive_bad_steps: int = 0
+    dropped_asr: int = 0   # transcriptions dropped at the ASR's length cap (or empty)
+    dropped_tts: int = 0   # generations dropped at the TTS's length cap
+    best: dict = field(default_factory=lambda: {m: None for m in MODELS})
+    best_epoch: dict = field(default_factory=lambda: {m: 0 for m in MODELS})
+    history: list[dict] = field(default_factory=list)
+
+
+class _Model:
+    """One model with its optimiser and schedule."""
+
+    def __init__(self, name: str, module: torch.nn.Module, opts: ModelOptions) -> None:
+        o = opts.optim
+        self.name, self.module = name, module
+        self.optimizer = torch.optim.Adam(module.parameters(), lr=o.lr, betas=(o.adam_beta1, o.adam_beta2),
+                                          eps=o.adam_eps, weight_decay=o.weight_decay)
+        self.schedule = build_schedule(self.optimizer, opts.schedule, higher_is_better=False)
+
+    def state(self) -> dict:
+        return {"model": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "schedule": self.schedule.state_dict()}
+
+    def load(self, state: dict) -> None:
+        self.module.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.schedule.load_state_dict(state["schedule"])
+
+
+def train_chain(asr: torch.nn.Module, tts: torch.nn.Module, batches: ChainBatches,
+                dev_loader: Iterable[dict], *, tokenizer, chain: ChainOptions,
+                asr_opts: ModelOptions, tts_opts: ModelOptions, loop: LoopOptions, exp_dir,
+                asr_exp_dir, tts_exp_dir, resume: bool = False, tensorboard: bool = True,
+                plot: bool = True) -> ChainState:
+    """Run ``loop.epochs`` epochs of Algorithm 1 from the given (pretrained) models.
+
+    ``dev_loader`` batches need feats, linear and tokens (the ASR's dev CER and the TTS's
+    dev mel L2). ``asr_exp_dir``/``tts_exp_dir`` are the pretraining experiments whose
+    config.yaml is copied next to the chain's best.pt of each model.
+    """
+    exp_dir = Path(exp_dir)
+    device = torch.device("cpu") if loop.ngpu == 0 else torch.device("cuda")
+    with train_logging(exp_dir / "train.log"):
+        for name, source in (("asr", asr_exp_dir), ("tts", tts_exp_dir)):
+            (exp_dir / name).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(Path(source) / CONFIG, exp_dir / name / CONFIG)
+        models = {"asr": _Model("asr", asr.to(device), asr_opts),
+                  "tts": _Model("tts", tts.to(device), tts_opts)}
+        state = ChainState()
+        found = latest_checkpoint(exp_dir / "checkpoints") if resume else None
+        if found is not None:
+            path, ckpt = found
+            for name, m in models.items():
+                m.load(ckpt[name])
+            state = ChainState(**ckpt["train_state"])
+            set_rng_state(ckpt["rng"])
+            log.info("resumed from %s (epoch %d, %d updates)", path, state.epoch, state.step)
+        else:
+            seed_everything(loop.seed)
+        log.info("speech chain: %s; %d updates per epoch; ratio %s; options %s",
+                 ", ".join(f"{n} {sum(p.numel() for p in m.module.parameters()) / 1e6:.2f}M"
+                           for n, m in models.items()),
+                 len(batches), batches.ratio, dataclasses.asdict(chain))
+        writer = make_writer(exp_dir / "tensorboard", tensorboard)
+        try:
+            for epoch in range(state.epoch + 1, loop.epochs + 1):
+                start = time.time()
+                train_stats = _train_epoch(models, batches.epoch(epoch), chain, loop, state, epoch,
+                                           device, writer, total=len(batches))
+                dev_stats = _dev_stats(models, dev_loader, tokenizer, device)
+                state.epoch = epoch
+                row = {"epoch": epoch, "seconds": round(time.time() - start, 2),
+                       **{f"train/{k}": v for k, v in train_stats.items()},
+                       **{f"dev/{k}": v for k, v in dev_stats.items()}}
+                for name, m in models.items():
+                    metric = dev_stats[f"{name}_{DEV_METRICS[name]}"]
+                    m.schedule.step_epoch(metric)
+                    row[f"{name}_lr"] = m.optimizer.param_groups[0]["lr"]
+                    if math.isfinite(metric) and (state.best[name] is None or metric < state.best[name]):
+                        state.best[name], state.best_epoch[name] = metric, epoch
+                        save_checkpoint(exp_dir / name / "best.pt", {
+                            "model": m.module.state_dict(), "epoch": epoch,
+                            "metric": {DEV_METRICS[name]: metric}})
+                        log.info("best %s dev %s %.4g at epoch %d: wrote %s", name, DEV_METRICS[name],
+                                 metric, epoch, exp_dir / name / "best.pt")
+                state.history.append(row)
+                log.info("epoch %d: %s", epoch, format_stats({k: v for k, v in row.items() if k != "epoch"}))
+                write_scalars(writer, "train", train_stats, epoch)
+                write_scalars(writer, "dev", dev_stats, epoch)
+                save_checkpoint(exp_dir / "checkpoints" / f"epoch{epoch}.pt", {
+                    **{name: m.state() for name, m in models.items()}, "rng": rng_state(),
+                    "train_state": dataclasses.asdict(state),
+                    "options": {"chain": dataclasses.asdict(chain), "loop": dataclasses.asdict(loop)}})
+                if plot:
+                    plot_loss_curves(state.history, exp_dir / "loss.png")
+        finally:
+            if writer is not None:
+                writer.close()
+        log.info("done: %d epochs, %d updates, %d non-finite steps skipped, %d transcriptions and "
+                 "%d generations dropped at their length caps; best dev CER %s at epoch %d, best dev "
+                 "mel L2 %s at epoch %d", state.epoch, state.step, state.bad_steps, state.dropped_asr,
+                 state.dropped_tts, _fmt(state.best["asr"]), state.best_epoch["asr"],
+                 _fmt(state.best["tts"]), state.best_epoch["tts"])
+    return state
+
+
+def _train_epoch(models: dict[str, _Model], groups, chain: ChainOptions, loop: LoopOptions,
+                 state: ChainState, epoch: int, device, writer, total: int) -> dict[str, float]:
+    """One epoch of updates; each update runs the enabled steps of Algorithm 1 on its group."""
+    asr, tts = models["asr"].module, models["tts"].module
+    for m in models.values():
+        m.module.train()
+    epoch_meter, interval_meter = Meter(), Meter()
+    for group in progress(groups, desc=f"chain epoch {epoch}", enabled=progress_enabled(True)):
+        stats: dict[str, float] = {}
+        paired, unpaired = [], []
+        for batch in group.get("paired", []):
+            loss_asr, loss_tts, s = paired_step(asr, tts, to_device(batch, device), chain)
+            paired += [loss_asr, loss_tts]
+            _accumulate(stats, s)
+        for batch in group.get("speech", []):
+            loss, s = speech_only_step(asr, tts, to_device(batch, device), chain)
+            unpaired.append(loss)
+            _accumulate(stats, s)
+        for batch in group.get("text", []):
+            loss, s = text_only_step(asr, tts, to_device(batch, device), chain)
+            unpaired.append(loss)
+            _accumulate(stats, s)
+        state.dropped_asr += int(stats.get("dropped_asr", 0))
+        state.dropped_tts += int(stats.get("dropped_tts", 0))
+        loss = chain_loss(paired, unpaired, chain)  # Eq. (5)
+        if loss is None:
+            continue  # every output of this group was dropped
+        for m in models.values():
+            m.optimizer.zero_grad(set_to_none=True)
+        loss.backward()  # Eqs. (6)-(7)
+        norms = {m.name: torch.nn.utils.clip_grad_norm_(
+            m.module.parameters(), loop.grad_clip if loop.grad_clip > 0 else math.inf) for m in models.values()}
+        if not (torch.isfinite(loss) and all(torch.isfinite(n) for n in norms.values())):
+            _skip(models, state, loop, epoch, float(loss))
+            continue
+        state.consecutive_bad_steps = 0
+        for m in models.values():  # Eqs. (8)-(9)
+            m.optimizer.step()
+            m.schedule.step_update()
+        state.step += 1
+        stats = {"loss": float(loss), **stats, **{f"{n}_grad_norm": float(v) for n, v in norms.items()}}
+        epoch_meter.add(stats)
+        interval_meter.add(stats)
+        if state.step % loop.log_interval == 0:
+            log.info("epoch %d update %d/%d: %s", epoch, state.step, total, format_stats(interval_meter.means()))
+            write_scalars(writer, "train_update", interval_meter.means(), state.step)
+            interval_meter = Meter()
+    return epoch_meter.means()
+
+
+def _accumulate(stats: dict[str, float], new: dict[str, float]) -> None:
+    for key, value in new.items():
+        stats[key] = stats.get(key, 0.0) + value
+
+
+def _skip(models, state: ChainState, loop: LoopOptions, epoch: int, loss: float) -> None:
+    for m in models.values():
+        m.optimizer.zero_grad(set_to_none=True)
+    state.bad_steps += 1
+    state.consecutive_bad_steps += 1
+    log.warning("epoch %d update %d: non-finite loss or gradient (loss %s): step skipped (%d in a row)",
+                epoch, state.step + 1, loss, state.consecutive_bad_steps)
+    if state.consecutive_bad_steps >= loop.max_bad_steps:
+        raise TrainingError(f"{state.consecutive_bad_steps} consecutive non-finite chain steps (epoch "
+                            f"{epoch}): lower the learning rates or set --grad-clip")
+
+
+def _dev_stats(models: dict[str, _Model], dev_loader, tokenizer, device) -> dict[str, float]:
+    """ASR: dev loss and CER of greedy decoding; TTS: dev loss and teacher-forced mel L2."""
+    asr = evaluate(models["asr"].module, dev_loader, device=device,
+                   dev_metric_fn=lambda model, loader: {"cer": greedy_cer(model, loader, tokenizer)})
+    tts = evaluate(models["tts"].module, dev_loader, device=device)
+    return {**{f"asr_{k}": v for k, v in asr.items()}, **{f"tts_{k}": v for k, v in tts.items()}}
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4g}"
