@@ -65,8 +65,8 @@ class ChainState:
     history: list[dict] = field(default_factory=list)
 
 
-class _Model:
-    """One model with its optimiser and schedule."""
+class ModelSlot:
+    """One of the two models with its own optimiser and schedule."""
 
     def __init__(self, name: str, module: torch.nn.Module, opts: ModelOptions) -> None:
         o = opts.optim
@@ -102,8 +102,8 @@ def train_chain(asr: torch.nn.Module, tts: torch.nn.Module, batches: ChainBatche
         for name, source in (("asr", asr_exp_dir), ("tts", tts_exp_dir)):
             (exp_dir / name).mkdir(parents=True, exist_ok=True)
             shutil.copyfile(Path(source) / CONFIG, exp_dir / name / CONFIG)
-        models = {"asr": _Model("asr", asr.to(device), asr_opts),
-                  "tts": _Model("tts", tts.to(device), tts_opts)}
+        models = {"asr": ModelSlot("asr", asr.to(device), asr_opts),
+                  "tts": ModelSlot("tts", tts.to(device), tts_opts)}
         state = ChainState()
         found = latest_checkpoint(exp_dir / "checkpoints") if resume else None
         if found is not None:
@@ -162,38 +162,19 @@ def train_chain(asr: torch.nn.Module, tts: torch.nn.Module, batches: ChainBatche
     return state
 
 
-def _train_epoch(models: dict[str, _Model], groups, chain: ChainOptions, loop: LoopOptions,
+def _train_epoch(models: dict[str, ModelSlot], groups, chain: ChainOptions, loop: LoopOptions,
                  state: ChainState, epoch: int, device, writer, total: int) -> dict[str, float]:
     """One epoch of updates; each update runs the enabled steps of Algorithm 1 on its group."""
-    asr, tts = models["asr"].module, models["tts"].module
     for m in models.values():
         m.module.train()
     epoch_meter, interval_meter = Meter(), Meter()
     for group in progress(groups, desc=f"chain epoch {epoch}", enabled=progress_enabled(True)):
-        stats: dict[str, float] = {}
-        paired, unpaired = [], []
-        for batch in group.get("paired", []):
-            loss_asr, loss_tts, s = paired_step(asr, tts, to_device(batch, device), chain)
-            paired += [loss_asr, loss_tts]
-            _accumulate(stats, s)
-        for batch in group.get("speech", []):
-            loss, s = speech_only_step(asr, tts, to_device(batch, device), chain)
-            unpaired.append(loss)
-            _accumulate(stats, s)
-        for batch in group.get("text", []):
-            loss, s = text_only_step(asr, tts, to_device(batch, device), chain)
-            unpaired.append(loss)
-            _accumulate(stats, s)
+        group = {name: [to_device(b, device) for b in batches] for name, batches in group.items()}
+        loss, stats, norms = chain_forward_backward(models, group, chain, loop.grad_clip)
         state.dropped_asr += int(stats.get("dropped_asr", 0))
         state.dropped_tts += int(stats.get("dropped_tts", 0))
-        loss = chain_loss(paired, unpaired, chain)  # Eq. (5)
         if loss is None:
             continue  # every output of this group was dropped
-        for m in models.values():
-            m.optimizer.zero_grad(set_to_none=True)
-        loss.backward()  # Eqs. (6)-(7)
-        norms = {m.name: torch.nn.utils.clip_grad_norm_(
-            m.module.parameters(), loop.grad_clip if loop.grad_clip > 0 else math.inf) for m in models.values()}
         if not (torch.isfinite(loss) and all(torch.isfinite(n) for n in norms.values())):
             _skip(models, state, loop, epoch, float(loss))
             continue
@@ -210,6 +191,39 @@ def _train_epoch(models: dict[str, _Model], groups, chain: ChainOptions, loop: L
             write_scalars(writer, "train_update", interval_meter.means(), state.step)
             interval_meter = Meter()
     return epoch_meter.means()
+
+
+def chain_forward_backward(models: dict[str, ModelSlot], group: dict[str, list[dict]], chain: ChainOptions,
+                           grad_clip: float) -> tuple[torch.Tensor | None, dict[str, float], dict[str, torch.Tensor]]:
+    """The losses of one update's batches (Eq. 5), their gradients (Eqs. 6-7), clipped per model.
+
+    Returns ``(loss or None when every output was dropped, summed step stats, gradient norm
+    before clipping of each model)``; the caller steps the optimisers.
+    """
+    asr, tts = models["asr"].module, models["tts"].module
+    stats: dict[str, float] = {}
+    paired, unpaired = [], []
+    for batch in group.get("paired", []):
+        loss_asr, loss_tts, s = paired_step(asr, tts, batch, chain)
+        paired += [loss_asr, loss_tts]
+        _accumulate(stats, s)
+    for batch in group.get("speech", []):
+        loss, s = speech_only_step(asr, tts, batch, chain)
+        unpaired.append(loss)
+        _accumulate(stats, s)
+    for batch in group.get("text", []):
+        loss, s = text_only_step(asr, tts, batch, chain)
+        unpaired.append(loss)
+        _accumulate(stats, s)
+    loss = chain_loss(paired, unpaired, chain)  # Eq. (5)
+    if loss is None:
+        return None, stats, {}
+    for m in models.values():
+        m.optimizer.zero_grad(set_to_none=True)
+    loss.backward()  # Eqs. (6)-(7)
+    norms = {m.name: torch.nn.utils.clip_grad_norm_(m.module.parameters(), grad_clip if grad_clip > 0 else math.inf)
+             for m in models.values()}
+    return loss, stats, norms
 
 
 def _accumulate(stats: dict[str, float], new: dict[str, float]) -> None:
@@ -229,7 +243,7 @@ def _skip(models, state: ChainState, loop: LoopOptions, epoch: int, loss: float)
                             f"{epoch}): lower the learning rates or set --grad-clip")
 
 
-def _dev_stats(models: dict[str, _Model], dev_loader, tokenizer, device) -> dict[str, float]:
+def _dev_stats(models: dict[str, ModelSlot], dev_loader, tokenizer, device) -> dict[str, float]:
     """ASR: dev loss and CER of greedy decoding; TTS: dev loss and teacher-forced mel L2."""
     asr = evaluate(models["asr"].module, dev_loader, device=device,
                    dev_metric_fn=lambda model, loader: {"cer": greedy_cer(model, loader, tokenizer)})
