@@ -2,6 +2,7 @@
 decoding, synthesis) on tiny configs."""
 import yaml
 
+from fixtures.ljspeech import make_ljspeech_fixture
 from fixtures.recipe import copy_recipe, run
 from fixtures.tiny import TINY_ASR, TINY_TTS
 
@@ -56,3 +57,19 @@ def test_mini_espeak_stages_3_to_7(tmp_path):
     # A finished run re-runs harmlessly: training resumes at its last epoch and stops.
     again = run("./run.sh --stage 3 --stop-stage 3 --asr-config conf/asr_tiny.yaml", cwd=recipe)
     assert "done" in again.stderr
+
+
+def test_ljspeech_stages_0_to_7_with_the_speech_chain(tmp_path):
+    """The LJSpeech recipe end to end (its own conf/chain.yaml, tiny models) on an LJSpeech-shaped corpus."""
+    make_ljspeech_fixture(tmp_path / "db", num_utts=40)
+    recipe = copy_recipe("ljspeech", tmp_path / "ljspeech")
+    (recipe / "conf" / "asr_tiny.yaml").write_text(yaml.safe_dump(TINY_ASR))
+    (recipe / "conf" / "tts_tiny.yaml").write_text(yaml.safe_dump(TINY_TTS))
+    tiny = ("--asr-config conf/asr_tiny.yaml --tts-config conf/tts_tiny.yaml --griffin-lim-iters 2 --beam 2 "
+            '--chain-args "--epochs 1 --batch-size 8 --max-frames-per-token 3 --tensorboard false"')
+    run(f'./run.sh --nj 2 --local-data-opts "--db-dir {tmp_path}/db" {tiny}', cwd=recipe)
+    run(f"./run.sh --stage 5 --nj 2 --system chain {tiny}", cwd=recipe)
+    table = run("utils/show_results.sh exp", cwd=recipe).stdout
+    for row in ("| asr_asr_tiny_train_paired | decode_test_best_beam2 |", "| tts_tts_tiny_train_paired | synth_test |",
+                "| chain_chain/asr | decode_test_best_beam2 |", "| chain_chain/tts | synth_test |"):
+        assert row in table, row
