@@ -7,7 +7,8 @@ the same ``data/cmvn.ark``; :class:`ChainModels` checks it).
 
 - :func:`paired_step` (lines 3-8): both models teacher-forced on paired speech and text,
   Eqs. (1)-(2); with straight-through feedback from teacher-forced ASR outputs, also the
-  TTS reconstruction from the ASR's one-hot outputs, added to the ASR loss (Eq. 38).
+  TTS reconstruction from the ASR's one-hot outputs, added to the ASR loss (Eq. 38). The
+  reconstruction loss is the TTS's whole loss (Eq. 14, whose mel term is Eq. 27).
 - :func:`speech_only_step` (lines 14-18): the ASR transcribes unpaired speech (greedy or
   beam search), the TTS is teacher-forced on that speech from the transcription: Eq. (4).
   Without straight-through the transcription is a fixed input; with it (greedy source)
