@@ -20,13 +20,16 @@
 #             and a redirection (the Kaldi convention).
 # Options:
 #   --max-jobs-run N   at most N jobs at once (default: all jobs at once)
-#   --gpu N, --mem M, --num-threads T, --time T, --config FILE
+#   --gpu N, --mem M, --num-threads T, --num-tasks N, --time T, --config FILE
 #                      resources and settings of cluster backends (utils/slurm.pl);
 #                      accepted and ignored here, so that cmd.sh can switch backends freely
 #   (--opt=value is accepted too). Jobs read their stdin from /dev/null.
 # Exit status: 0 when every job exits 0; 1 when any job fails, after printing
 #   "run.pl: N of M jobs failed, see <log> ..." naming each failed log; 2 on a usage
-#   error. On SIGINT/SIGTERM the running jobs are terminated.
+#   error. SIGINT/SIGTERM/SIGUSR1: passed on to the running jobs (each job's process group),
+#   no further job starts, and run.pl waits for the running ones to end (a trainer writes
+#   its checkpoint; their logs get their footers), then exits 128 + the signal number
+#   (130, 143, 138); a second signal kills them (SIGKILL) and exits at once.
 use strict;
 use warnings;
 use File::Basename qw(dirname);
@@ -39,7 +42,7 @@ Usage: run.pl [options] [JOB=A:B] <log> <command> [<arg> ...]
   e.g.: utils/run.pl JOB=1:4 exp/log/fbank.JOB.log python -m chain.bin.compute_feats data/split4/JOB dump/JOB
 Options:
   --max-jobs-run N   at most N jobs at once (default: all)
-  --gpu N --mem M --num-threads T --time T --config FILE
+  --gpu N --mem M --num-threads T --num-tasks N --time T --config FILE
                      accepted and ignored (cluster backends use them)
 END
 
@@ -50,7 +53,7 @@ sub usage_error {
 }
 
 # 1. Options.
-my %ignored = map { $_ => 1 } qw(gpu mem num-threads time config);
+my %ignored = map { $_ => 1 } qw(gpu mem num-threads num-tasks time config);
 my $max_jobs = 0;
 while (@ARGV && $ARGV[0] =~ /^--/) {
     my $opt = shift @ARGV;
@@ -58,7 +61,7 @@ while (@ARGV && $ARGV[0] =~ /^--/) {
     my ($name, $value) = $opt =~ /^--([^=]+)=(.*)$/s ? ($1, $2) : (substr($opt, 2), undef);
     if ($name eq 'help') { print $usage; exit 0; }
     if ($name ne 'max-jobs-run' && !$ignored{$name}) {
-        usage_error("unknown option --$name (valid: --max-jobs-run, --gpu, --mem, --num-threads, --time, --config)");
+        usage_error("unknown option --$name (valid: --max-jobs-run, --gpu, --mem, --num-threads, --num-tasks, --time, --config)");
     }
     if (!defined $value) {
         usage_error("option --$name needs a value") unless @ARGV;
@@ -132,28 +135,36 @@ sub run_job {
     return $status;
 }
 
-# 4. Run the jobs, at most $max_jobs at a time.
+# 4. Run the jobs, at most $max_jobs at a time; a signal stops new starts (see the header).
 $max_jobs = $num_jobs if $max_jobs == 0 || $max_jobs > $num_jobs;
 my %running;    # pid -> job id
 my %status;     # job id -> exit status
+my %exit_status = (INT => 130, TERM => 143, USR1 => 138);    # 128 + the signal number
+my $stopped = '';    # the first signal received
 my $stop = sub {
     my ($sig) = @_;
-    kill 'TERM', map { -$_ } keys %running;
-    print STDERR "run.pl: got SIG$sig, terminated " . scalar(keys %running) . " running job(s)\n";
-    exit($sig eq 'INT' ? 130 : 143);
+    my @groups = map { -$_ } keys %running;
+    if ($stopped ne '') {
+        kill 'KILL', @groups;
+        print STDERR "run.pl: got SIG$sig again, killed " . scalar(@groups) . " running job(s)\n";
+        exit $exit_status{$stopped};
+    }
+    $stopped = $sig;
+    kill $sig, @groups;
+    print STDERR "run.pl: got SIG$sig, passed it on to " . scalar(@groups) . " running job(s); "
+        . "waiting for them to end\n";
 };
-local $SIG{INT} = $stop;
-local $SIG{TERM} = $stop;
+local @SIG{keys %exit_status} = ($stop) x keys %exit_status;
 
 my $next = $first;
-while ($next <= $last || %running) {
-    while ($next <= $last && keys(%running) < $max_jobs) {
+while (($stopped eq '' && $next <= $last) || %running) {
+    while ($stopped eq '' && $next <= $last && keys(%running) < $max_jobs) {
         my $pid = fork();
         die "run.pl: fork failed: $!\n" unless defined $pid;
         if ($pid == 0) {
+            @SIG{keys %exit_status} = (sub { }) x keys %exit_status;    # outlive the command: write the footer
             setpgrp(0, 0);    # own process group, so that a stop reaches the whole pipeline
             open(STDIN, '<', '/dev/null') or die "run.pl: cannot open /dev/null: $!\n";
-            $SIG{INT} = $SIG{TERM} = 'DEFAULT';
             exit(run_job($next) ? 1 : 0);
         }
         $running{$pid} = $next++;
@@ -161,6 +172,10 @@ while ($next <= $last || %running) {
     my $pid = waitpid(-1, 0);
     next if $pid <= 0 || !exists $running{$pid};
     $status{delete $running{$pid}} = $?;
+}
+if ($stopped ne '') {
+    print STDERR "run.pl: stopped by SIG$stopped; " . scalar(keys %status) . " of $num_jobs job(s) ran, see $log\n";
+    exit $exit_status{$stopped};
 }
 
 my @failed = grep { $status{$_} != 0 } sort { $a <=> $b } keys %status;

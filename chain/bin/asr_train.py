@@ -8,6 +8,8 @@ loss.png, tensorboard/ and figures/epoch<N>/<utt>.att.png (attention of a few de
 Example:
   python -m chain.bin.asr_train --config conf/asr.yaml --train-dir dump/train_paired \
       --dev-dir dump/dev --lang-dir data/lang --cmvn data/cmvn.ark --exp-dir exp/asr_paired
+On several GPUs: torchrun --standalone --nproc_per_node N -m chain.bin.asr_train ... --ngpu 1
+(or srun under Slurm). SIGTERM/SIGUSR1: checkpoint and exit status 143 (chain.train.preempt).
 """
 from __future__ import annotations
 
@@ -48,49 +50,52 @@ def main(argv=None) -> None:
     from chain.asr.dev_hooks import DevCER, plot_attention_figures
     from chain.data.dataset import SpeechTextDataset
     from chain.text.tokenizer import load
-    from chain.train.checkpoint import epoch_checkpoints
+    from chain.train.checkpoint import epoch_checkpoints, seed_everything
     from chain.train.experiment import make_loaders, save_config
+    from chain.train.launch import process_group
     from chain.train.options import options_from_args
     from chain.train.trainer import TrainingError, train
 
     log = logging.getLogger("chain.asr_train")
     try:
-        if args.dev_cer_every == 0 and args.dev_metric == "cer":
-            raise ValueError("--dev-cer-every 0 turns the dev CER off: pick another --dev-metric "
-                             "(e.g. loss)")
-        if args.dev_cer_every > 1 and args.dev_metric == "cer" and args.scheduler == "plateau":
-            raise ValueError("--scheduler plateau needs the dev CER of every epoch: use "
-                             "--dev-cer-every 1 or another --dev-metric")
-        tokenizer = load(args.lang_dir)
-        sets = {}
-        for name, path in (("train", args.train_dir), ("dev", args.dev_dir)):
-            sets[name] = SpeechTextDataset.from_dirs(dump_dir=path, data_dir=path,
-                                                     tokenizer=tokenizer, cmvn=args.cmvn)
-            if sets[name].tokens is None:
-                raise ValueError(f"{path}/text: no such file (the ASR trains on paired speech "
-                                 "and text: use a set with transcripts, e.g. dump/train_paired)")
-        model = build(args, len(tokenizer), sets["train"].feat_dim)
-        log.info("ASR model: %d parameters; %d train, %d dev utterances, %d tokens, %d dims",
-                 sum(p.numel() for p in model.parameters()), len(sets["train"]), len(sets["dev"]),
-                 len(tokenizer), sets["train"].feat_dim)
-        opts = options_from_args(args)
-        done = epoch_checkpoints(f"{args.exp_dir}/checkpoints") if args.resume else []
-        dev_cer = None
-        if args.dev_cer_every != 0:
-            dev_cer = DevCER(tokenizer, every=args.dev_cer_every, last_epoch=args.epochs,
-                             first_epoch=(done[-1][0] + 1) if done else 1,
-                             max_len_ratio=args.dev_max_len_ratio)
-        save_config(args, args.exp_dir)
-        train_loader, dev_loader = make_loaders(args, sets["train"], sets["dev"],
-                                                pad_id=tokenizer.pad_id, dim=sets["train"].feat_dim)
-        state = train(model, train_loader, dev_loader, opts, args.exp_dir,
-                      dev_metric_fn=dev_cer, figures_fn=plot_attention_figures)
+        with process_group(args.ngpu):
+            if args.dev_cer_every == 0 and args.dev_metric == "cer":
+                raise ValueError("--dev-cer-every 0 turns the dev CER off: pick another --dev-metric "
+                                 "(e.g. loss)")
+            if args.dev_cer_every > 1 and args.dev_metric == "cer" and args.scheduler == "plateau":
+                raise ValueError("--scheduler plateau needs the dev CER of every epoch: use "
+                                 "--dev-cer-every 1 or another --dev-metric")
+            tokenizer = load(args.lang_dir)
+            sets = {}
+            for name, path in (("train", args.train_dir), ("dev", args.dev_dir)):
+                sets[name] = SpeechTextDataset.from_dirs(dump_dir=path, data_dir=path,
+                                                         tokenizer=tokenizer, cmvn=args.cmvn)
+                if sets[name].tokens is None:
+                    raise ValueError(f"{path}/text: no such file (the ASR trains on paired speech "
+                                     "and text: use a set with transcripts, e.g. dump/train_paired)")
+            seed_everything(args.seed)  # the initial weights too are the same in every run
+            model = build(args, len(tokenizer), sets["train"].feat_dim)
+            log.info("ASR model: %d parameters; %d train, %d dev utterances, %d tokens, %d dims",
+                     sum(p.numel() for p in model.parameters()), len(sets["train"]), len(sets["dev"]),
+                     len(tokenizer), sets["train"].feat_dim)
+            opts = options_from_args(args)
+            done = epoch_checkpoints(f"{args.exp_dir}/checkpoints") if args.resume else []
+            dev_cer = None
+            if args.dev_cer_every != 0:
+                dev_cer = DevCER(tokenizer, every=args.dev_cer_every, last_epoch=args.epochs,
+                                 first_epoch=(done[-1][0] + 1) if done else 1,
+                                 max_len_ratio=args.dev_max_len_ratio)
+            save_config(args, args.exp_dir)
+            train_loader, dev_loader = make_loaders(args, sets["train"], sets["dev"],
+                                                    pad_id=tokenizer.pad_id, dim=sets["train"].feat_dim)
+            state = train(model, train_loader, dev_loader, opts, args.exp_dir,
+                          dev_metric_fn=dev_cer, figures_fn=plot_attention_figures)
+            if state.best_metric is not None and math.isfinite(state.best_metric):
+                name = "CER" if args.dev_metric == "cer" else args.dev_metric
+                unit = "%" if args.dev_metric == "cer" else ""
+                log.info("best dev %s %.2f%s at epoch %d", name, state.best_metric, unit, state.best_epoch)
     except (ValueError, OSError, TrainingError) as err:  # DataError is a ValueError
         raise SystemExit(f"asr_train: error: {err}") from None
-    if state.best_metric is not None and math.isfinite(state.best_metric):
-        name = "CER" if args.dev_metric == "cer" else args.dev_metric
-        unit = "%" if args.dev_metric == "cer" else ""
-        log.info("best dev %s %.2f%s at epoch %d", name, state.best_metric, unit, state.best_epoch)
 
 
 if __name__ == "__main__":

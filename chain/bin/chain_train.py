@@ -16,6 +16,8 @@ Run from the recipe dir, e.g.:
       --tts-exp-dir exp/tts_paired --paired-dir dump/train_paired \\
       --speech-dir dump/train_speech_only --text-dir data/train_text_only --dev-dir dump/dev \\
       --exp-dir exp/chain
+On several GPUs: torchrun --standalone --nproc_per_node N -m chain.bin.chain_train ... --ngpu 1
+(or srun under Slurm). SIGTERM/SIGUSR1: checkpoint and exit status 143 (chain.train.preempt).
 """
 from __future__ import annotations
 
@@ -88,52 +90,57 @@ def main(argv=None) -> None:
     from chain.data.sampler import BucketBatchSampler, loader_factory
     from chain.loop.batches import ChainBatches
     from chain.loop.trainer import ModelOptions, train_chain
-    from chain.train.experiment import load_config, save_config
+    from chain.train.device import rank_world
+    from chain.train.experiment import global_batch, load_config, save_config
+    from chain.train.launch import process_group
     from chain.train.trainer import TrainingError
     from chain.tts.builder import add_arguments as add_tts_arguments
     from chain.tts.synthesize import load_tts
 
     try:
-        chain = ChainOptions(alpha=args.alpha, beta=args.beta, asr_decode=args.asr_decode, beam=args.beam,
-                             max_len_ratio=args.max_len_ratio, max_frames_per_token=args.max_frames_per_token,
-                             st=args.st, st_source=args.st_source, tau=args.tau)
-        asr, tokenizer, asr_stats = load_asr(args.asr_exp_dir, args.asr_checkpoint)
-        tts, tts_tokenizer, mel_stats, _ = load_tts(args.tts_exp_dir, args.tts_checkpoint)
-        tts_config = load_config(args.tts_exp_dir, add_tts_arguments)
-        if tokenizer.id2token != tts_tokenizer.id2token:
-            raise ValueError(f"{args.asr_exp_dir} and {args.tts_exp_dir} use different token inventories")
-        if not np.array_equal(asr_stats, mel_stats):
-            raise ValueError(f"{args.asr_exp_dir} and {args.tts_exp_dir} normalise the log-mel with different "
-                             "CMVN stats: the TTS output would not be in the ASR's input domain")
-        for path in (args.paired_dir, args.text_dir, args.dev_dir):
-            if not (Path(path) / "text").is_file():
-                raise ValueError(f"{path}/text: no such file (paired, text-only and dev sets need transcripts)")
-        speech = dict(tokenizer=tokenizer, cmvn=tts_config.cmvn, use_linear=True,
-                      linear_cmvn=tts_config.cmvn_linear)
-        sets = {"paired": SpeechTextDataset.from_dirs(dump_dir=args.paired_dir, data_dir=args.paired_dir, **speech),
-                "speech": SpeechTextDataset.from_dirs(dump_dir=args.speech_dir, data_dir=args.speech_dir,
-                                                      use_text=False, **speech),
-                "text": SpeechTextDataset.from_dirs(dump_dir=None, data_dir=args.text_dir, tokenizer=tokenizer)}
-        dev = SpeechTextDataset.from_dirs(dump_dir=args.dev_dir, data_dir=args.dev_dir, **speech)
-        ratio = dict(zip(("paired", "speech", "text"), args.ratio))
-        loaders = {name: loader_factory(ds, BucketBatchSampler(ds.lengths, batch_size=args.batch_size,
-                                                               shuffle=True, seed=args.seed),
-                                        pad_id=tokenizer.pad_id)
-                   for name, ds in sets.items() if ratio[name] > 0}
-        dev_loader = loader_factory(dev, BucketBatchSampler(dev.lengths, batch_size=args.batch_size,
-                                                            shuffle=False), pad_id=tokenizer.pad_id)(0)
-        batches = ChainBatches(loaders, ratio)
-        log.info("%s", ", ".join(f"{name} {len(ds)} utterances" for name, ds in sets.items()))
-        Path(args.exp_dir).mkdir(parents=True, exist_ok=True)
-        save_config(args, args.exp_dir)
-        model_opts = {name: ModelOptions(dataclass_from_args(args, OptimOptions, prefix=f"{name}_"),
-                                         dataclass_from_args(args, ScheduleOptions, prefix=f"{name}_"))
-                      for name in ("asr", "tts")}
-        train_chain(asr.train(), tts.train(), batches, dev_loader, tokenizer=tokenizer, chain=chain,
-                    asr_opts=model_opts["asr"], tts_opts=model_opts["tts"],
-                    loop=dataclass_from_args(args, LoopOptions), exp_dir=args.exp_dir,
-                    asr_exp_dir=args.asr_exp_dir, tts_exp_dir=args.tts_exp_dir, resume=args.resume,
-                    tensorboard=args.tensorboard, plot=args.plot)
+        with process_group(args.ngpu):
+            chain = ChainOptions(alpha=args.alpha, beta=args.beta, asr_decode=args.asr_decode, beam=args.beam,
+                                 max_len_ratio=args.max_len_ratio, max_frames_per_token=args.max_frames_per_token,
+                                 st=args.st, st_source=args.st_source, tau=args.tau)
+            asr, tokenizer, asr_stats = load_asr(args.asr_exp_dir, args.asr_checkpoint)
+            tts, tts_tokenizer, mel_stats, _ = load_tts(args.tts_exp_dir, args.tts_checkpoint)
+            tts_config = load_config(args.tts_exp_dir, add_tts_arguments)
+            if tokenizer.id2token != tts_tokenizer.id2token:
+                raise ValueError(f"{args.asr_exp_dir} and {args.tts_exp_dir} use different token inventories")
+            if not np.array_equal(asr_stats, mel_stats):
+                raise ValueError(f"{args.asr_exp_dir} and {args.tts_exp_dir} normalise the log-mel with different "
+                                 "CMVN stats: the TTS output would not be in the ASR's input domain")
+            for path in (args.paired_dir, args.text_dir, args.dev_dir):
+                if not (Path(path) / "text").is_file():
+                    raise ValueError(f"{path}/text: no such file (paired, text-only and dev sets need transcripts)")
+            speech = dict(tokenizer=tokenizer, cmvn=tts_config.cmvn, use_linear=True,
+                          linear_cmvn=tts_config.cmvn_linear)
+            sets = {"paired": SpeechTextDataset.from_dirs(dump_dir=args.paired_dir, data_dir=args.paired_dir, **speech),
+                    "speech": SpeechTextDataset.from_dirs(dump_dir=args.speech_dir, data_dir=args.speech_dir,
+                                                          use_text=False, **speech),
+                    "text": SpeechTextDataset.from_dirs(dump_dir=None, data_dir=args.text_dir, tokenizer=tokenizer)}
+            dev = SpeechTextDataset.from_dirs(dump_dir=args.dev_dir, data_dir=args.dev_dir, **speech)
+            ratio = dict(zip(("paired", "speech", "text"), args.ratio))
+            rank, world_size = rank_world()
+            loaders = {name: loader_factory(ds, BucketBatchSampler(ds.lengths, batch_size=args.batch_size,
+                                                                   shuffle=True, seed=args.seed, rank=rank,
+                                                                   world_size=world_size),
+                                            pad_id=tokenizer.pad_id)
+                       for name, ds in sets.items() if ratio[name] > 0}
+            dev_loader = loader_factory(dev, BucketBatchSampler(dev.lengths, batch_size=args.batch_size,
+                                                                shuffle=False), pad_id=tokenizer.pad_id)(0)
+            batches = ChainBatches(loaders, ratio)
+            log.info("%s; %s per stream", ", ".join(f"{name} {len(ds)} utterances" for name, ds in sets.items()),
+                     global_batch(world_size, batch_size=args.batch_size))
+            save_config(args, args.exp_dir)
+            model_opts = {name: ModelOptions(dataclass_from_args(args, OptimOptions, prefix=f"{name}_"),
+                                             dataclass_from_args(args, ScheduleOptions, prefix=f"{name}_"))
+                          for name in ("asr", "tts")}
+            train_chain(asr.train(), tts.train(), batches, dev_loader, tokenizer=tokenizer, chain=chain,
+                        asr_opts=model_opts["asr"], tts_opts=model_opts["tts"],
+                        loop=dataclass_from_args(args, LoopOptions), exp_dir=args.exp_dir,
+                        asr_exp_dir=args.asr_exp_dir, tts_exp_dir=args.tts_exp_dir, resume=args.resume,
+                        tensorboard=args.tensorboard, plot=args.plot)
     except (ValueError, OSError, TrainingError) as err:
         raise SystemExit(f"chain_train: error: {err}") from None
 

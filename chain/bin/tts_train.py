@@ -11,6 +11,8 @@ free-running). Run from the recipe dir, e.g.:
   python -m chain.bin.tts_train --config conf/tts.yaml --train-dir dump/train_paired \\
       --dev-dir dump/dev --lang-dir data/lang --cmvn data/cmvn.ark \\
       --cmvn-linear data/cmvn_linear.ark --exp-dir exp/tts_paired
+On several GPUs: torchrun --standalone --nproc_per_node N -m chain.bin.tts_train ... --ngpu 1
+(or srun under Slurm). SIGTERM/SIGUSR1: checkpoint and exit status 143 (chain.train.preempt).
 """
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ import torch
 from chain.bin._args import make_parser, setup_logging
 from chain.data.dataset import SpeechTextDataset
 from chain.text.tokenizer import load as load_tokenizer
+from chain.train.checkpoint import seed_everything
 from chain.train.experiment import add_data_arguments, make_loaders, save_config
+from chain.train.launch import process_group
 from chain.train.options import add_arguments as add_train_arguments
 from chain.train.options import options_from_args
 from chain.train.trainer import TrainingError, train
@@ -53,29 +57,30 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.num_threads)
     exp_dir = Path(args.exp_dir)
     try:
-        tokenizer = load_tokenizer(args.lang_dir)
-        sets = [SpeechTextDataset.from_dirs(dump_dir=d, data_dir=d, tokenizer=tokenizer, cmvn=args.cmvn,
-                                            use_linear=True, linear_cmvn=args.cmvn_linear)
-                for d in (args.train_dir, args.dev_dir)]
-        for name, ds in zip((args.train_dir, args.dev_dir), sets):
-            if ds.tokens is None:
-                raise ValueError(f"{name}/text: no such file (the TTS trains on paired speech and text)")
-        train_set, dev_set = sets
-        model = builder.build(args, len(tokenizer), train_set.feat_dim, train_set.linear_dim,
-                              sos_id=tokenizer.sos_id, eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id)
-        options = options_from_args(args)
-        exp_dir.mkdir(parents=True, exist_ok=True)
-        save_config(args, exp_dir)
-        train_loader, dev_loader = make_loaders(args, train_set, dev_set, pad_id=tokenizer.pad_id,
-                                                dim=train_set.feat_dim + train_set.linear_dim)
-        log.info("%d training, %d dev utterances; %d mel + %d linear dims; %d tokens",
-                 len(train_set), len(dev_set), train_set.feat_dim, train_set.linear_dim, len(tokenizer))
+        with process_group(args.ngpu):
+            tokenizer = load_tokenizer(args.lang_dir)
+            sets = [SpeechTextDataset.from_dirs(dump_dir=d, data_dir=d, tokenizer=tokenizer, cmvn=args.cmvn,
+                                                use_linear=True, linear_cmvn=args.cmvn_linear)
+                    for d in (args.train_dir, args.dev_dir)]
+            for name, ds in zip((args.train_dir, args.dev_dir), sets):
+                if ds.tokens is None:
+                    raise ValueError(f"{name}/text: no such file (the TTS trains on paired speech and text)")
+            train_set, dev_set = sets
+            seed_everything(args.seed)  # the initial weights too are the same in every run
+            model = builder.build(args, len(tokenizer), train_set.feat_dim, train_set.linear_dim,
+                                  sos_id=tokenizer.sos_id, eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id)
+            options = options_from_args(args)
+            save_config(args, exp_dir)
+            train_loader, dev_loader = make_loaders(args, train_set, dev_set, pad_id=tokenizer.pad_id,
+                                                    dim=train_set.feat_dim + train_set.linear_dim)
+            log.info("%d training, %d dev utterances; %d mel + %d linear dims; %d tokens",
+                     len(train_set), len(dev_set), train_set.feat_dim, train_set.linear_dim, len(tokenizer))
 
-        def figures(model, batch, out_dir):
-            draw_tts_figures(model, batch, out_dir, n=args.num_figures)
+            def figures(model, batch, out_dir):
+                draw_tts_figures(model, batch, out_dir, n=args.num_figures)
 
-        train(model, train_loader, dev_loader, options, exp_dir,
-              figures_fn=figures if args.num_figures > 0 else None)
+            train(model, train_loader, dev_loader, options, exp_dir,
+                  figures_fn=figures if args.num_figures > 0 else None)
     except (ValueError, OSError, TrainingError) as err:
         raise SystemExit(f"tts_train: error: {err}") from None
 

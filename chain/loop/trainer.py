@@ -4,6 +4,8 @@ and dev metric, updated together from the combined loss of Eq. (5).
 Experiment directory layout (``exp/chain_<name>``)::
 
     checkpoints/epoch<N>.pt   both models, optimisers, schedules, RNGs, counters
+    checkpoints/interrupted.pt  the same within an epoch stopped by SIGTERM/SIGUSR1
+                              (see chain.train.preempt), until that epoch ends
     asr/best.pt  asr/config.yaml   the ASR of the epoch with the lowest dev CER
     tts/best.pt  tts/config.yaml   the TTS of the epoch with the lowest dev mel L2
     train.log  loss.png  tensorboard/
@@ -11,6 +13,12 @@ Experiment directory layout (``exp/chain_<name>``)::
 ``asr/`` and ``tts/`` are experiment dirs of their own (config.yaml copied from the
 pretrained models), so ``asr_recog``, ``tts_decode`` and ``tts_eval`` read them like
 those of stages 3 and 4.
+
+Distributed (one process per device, started by torchrun or srun): each rank runs the
+steps on its share of the batches and the gradients of both models are averaged over the
+ranks before clipping (:func:`chain.train.device.average_gradients`: the steps also call
+``greedy``, ``generate`` and ``encode``, which DistributedDataParallel would not follow).
+Every rank evaluates the whole dev set and takes rank 0's statistics; only rank 0 writes files.
 """
 from __future__ import annotations
 
@@ -28,10 +36,14 @@ import torch
 from chain.asr.dev_hooks import greedy_cer
 from chain.loop.batches import ChainBatches
 from chain.loop.steps import ChainOptions, chain_loss, paired_step, speech_only_step, text_only_step
-from chain.train.checkpoint import latest_checkpoint, rng_state, save_checkpoint, seed_everything, set_rng_state
+from chain.train.checkpoint import (INTERRUPTED, resume_checkpoint, rng_state, save_checkpoint, seed_everything,
+                                    set_rng_state)
+from chain.train.device import (all_ranks_true, average_gradients, barrier, broadcast_object, check_same, is_main,
+                                rank_world, select_device)
 from chain.train.experiment import CONFIG
 from chain.train.options import LoopOptions, OptimOptions, ScheduleOptions
 from chain.train.plots import plot_loss_curves
+from chain.train.preempt import Interrupted, StopSignal, preempted, resume_epoch
 from chain.train.report import Meter, format_stats, make_writer, progress, progress_enabled, train_logging, write_scalars
 from chain.train.schedule import build_schedule
 from chain.train.trainer import TrainingError, evaluate, to_device
@@ -63,6 +75,7 @@ class ChainState:
     best: dict = field(default_factory=lambda: {m: None for m in MODELS})
     best_epoch: dict = field(default_factory=lambda: {m: 0 for m in MODELS})
     history: list[dict] = field(default_factory=list)
+    epoch_batches: int = 0  # updates of epoch ``epoch + 1`` done x ranks (non-zero in interrupted.pt only)
 
 
 class ModelSlot:
@@ -94,38 +107,56 @@ def train_chain(asr: torch.nn.Module, tts: torch.nn.Module, batches: ChainBatche
 
     ``dev_loader`` batches need feats, linear and tokens (the ASR's dev CER and the TTS's
     dev mel L2). ``asr_exp_dir``/``tts_exp_dir`` are the pretraining experiments whose
-    config.yaml is copied next to the chain's best.pt of each model.
+    config.yaml is copied next to the chain's best.pt of each model. SIGTERM or SIGUSR1
+    stop it after the update in progress with ``checkpoints/interrupted.pt``, raising
+    :class:`chain.train.preempt.Preempted`.
     """
-    exp_dir = Path(exp_dir)
-    device = torch.device("cpu") if loop.ngpu == 0 else torch.device("cuda")
-    with train_logging(exp_dir / "train.log"):
-        for name, source in (("asr", asr_exp_dir), ("tts", tts_exp_dir)):
+    exp_dir, main = Path(exp_dir), is_main()
+    ckpt_dir = exp_dir / "checkpoints"
+    world = rank_world()[1]
+    device = select_device(loop.ngpu)
+    with train_logging(exp_dir / "train.log", enabled=main), StopSignal() as stop:
+        for name, source in (("asr", asr_exp_dir), ("tts", tts_exp_dir)) if main else ():
             (exp_dir / name).mkdir(parents=True, exist_ok=True)
             shutil.copyfile(Path(source) / CONFIG, exp_dir / name / CONFIG)
         models = {"asr": ModelSlot("asr", asr.to(device), asr_opts),
                   "tts": ModelSlot("tts", tts.to(device), tts_opts)}
         state = ChainState()
-        found = latest_checkpoint(exp_dir / "checkpoints") if resume else None
+        found = resume_checkpoint(ckpt_dir) if resume else None
         if found is not None:
             path, ckpt = found
             for name, m in models.items():
                 m.load(ckpt[name])
             state = ChainState(**ckpt["train_state"])
             set_rng_state(ckpt["rng"])
-            log.info("resumed from %s (epoch %d, %d updates)", path, state.epoch, state.step)
+            log.info("resumed from %s (epoch %d and %d updates x ranks of the next, %d updates)", path,
+                     state.epoch, state.epoch_batches, state.step)
         else:
             seed_everything(loop.seed)
-        log.info("speech chain: %s; %d updates per epoch; ratio %s; options %s",
+        check_same((state.epoch, state.epoch_batches, state.step), "the resume point (epoch, batches, updates)")
+        log.info("speech chain: %s; %d updates per epoch on each of %d process%s; ratio %s; options %s",
                  ", ".join(f"{n} {sum(p.numel() for p in m.module.parameters()) / 1e6:.2f}M"
                            for n, m in models.items()),
-                 len(batches), batches.ratio, dataclasses.asdict(chain))
-        writer = make_writer(exp_dir / "tensorboard", tensorboard)
+                 len(batches), world, "es" if world > 1 else "", batches.ratio, dataclasses.asdict(chain))
+        writer = make_writer(exp_dir / "tensorboard", main and tensorboard)
         try:
             for epoch in range(state.epoch + 1, loop.epochs + 1):
                 start = time.time()
-                train_stats = _train_epoch(models, batches.epoch(epoch), chain, loop, state, epoch,
-                                           device, writer, total=len(batches))
-                dev_stats = _dev_stats(models, dev_loader, tokenizer, device)
+                groups, skipped = batches.epoch(epoch), 0
+                if state.epoch_batches:  # the rest of an interrupted epoch
+                    groups, skipped = resume_epoch(groups, state.epoch_batches, world, ckpt["rng"])
+                    state.epoch_batches = 0
+                try:
+                    train_stats = _train_epoch(models, groups, chain, loop, state, epoch, device,
+                                               writer if main else None, total=len(batches), stop=stop)
+                except Interrupted as interrupted:
+                    state.epoch_batches = (skipped + interrupted.batches) * world
+                    if main:
+                        _save(ckpt_dir / INTERRUPTED, models, state, chain, loop)
+                    barrier()
+                    raise preempted(stop, ckpt_dir / INTERRUPTED, f"after {skipped + interrupted.batches} of "
+                                    f"{len(batches)} updates of epoch {epoch}") from None
+                dev_stats = broadcast_object(_dev_stats(models, dev_loader, tokenizer, device))
                 state.epoch = epoch
                 row = {"epoch": epoch, "seconds": round(time.time() - start, 2),
                        **{f"train/{k}": v for k, v in train_stats.items()},
@@ -134,8 +165,10 @@ def train_chain(asr: torch.nn.Module, tts: torch.nn.Module, batches: ChainBatche
                     metric = dev_stats[f"{name}_{DEV_METRICS[name]}"]
                     m.schedule.step_epoch(metric)
                     row[f"{name}_lr"] = m.optimizer.param_groups[0]["lr"]
-                    if math.isfinite(metric) and (state.best[name] is None or metric < state.best[name]):
+                    improved = math.isfinite(metric) and (state.best[name] is None or metric < state.best[name])
+                    if improved:
                         state.best[name], state.best_epoch[name] = metric, epoch
+                    if improved and main:
                         save_checkpoint(exp_dir / name / "best.pt", {
                             "model": m.module.state_dict(), "epoch": epoch,
                             "metric": {DEV_METRICS[name]: metric}})
@@ -143,14 +176,15 @@ def train_chain(asr: torch.nn.Module, tts: torch.nn.Module, batches: ChainBatche
                                  metric, epoch, exp_dir / name / "best.pt")
                 state.history.append(row)
                 log.info("epoch %d: %s", epoch, format_stats({k: v for k, v in row.items() if k != "epoch"}))
-                write_scalars(writer, "train", train_stats, epoch)
-                write_scalars(writer, "dev", dev_stats, epoch)
-                save_checkpoint(exp_dir / "checkpoints" / f"epoch{epoch}.pt", {
-                    **{name: m.state() for name, m in models.items()}, "rng": rng_state(),
-                    "train_state": dataclasses.asdict(state),
-                    "options": {"chain": dataclasses.asdict(chain), "loop": dataclasses.asdict(loop)}})
-                if plot:
-                    plot_loss_curves(state.history, exp_dir / "loss.png")
+                if main:
+                    write_scalars(writer, "train", train_stats, epoch)
+                    write_scalars(writer, "dev", dev_stats, epoch)
+                    _save(ckpt_dir / f"epoch{epoch}.pt", models, state, chain, loop)
+                    (ckpt_dir / INTERRUPTED).unlink(missing_ok=True)
+                    if plot:
+                        plot_loss_curves(state.history, exp_dir / "loss.png")
+                if epoch < loop.epochs and not all_ranks_true(not stop.requested, device=device)[0]:
+                    raise preempted(stop, ckpt_dir / f"epoch{epoch}.pt", f"after epoch {epoch}")
         finally:
             if writer is not None:
                 writer.close()
@@ -163,33 +197,41 @@ def train_chain(asr: torch.nn.Module, tts: torch.nn.Module, batches: ChainBatche
 
 
 def _train_epoch(models: dict[str, ModelSlot], groups, chain: ChainOptions, loop: LoopOptions,
-                 state: ChainState, epoch: int, device, writer, total: int) -> dict[str, float]:
-    """One epoch of updates; each update runs the enabled steps of Algorithm 1 on its group."""
+                 state: ChainState, epoch: int, device, writer, total: int,
+                 stop: StopSignal | None = None) -> dict[str, float]:
+    """One epoch of updates; each update runs the enabled steps of Algorithm 1 on its group.
+
+    Raises :class:`Interrupted` after the update during which any rank caught ``stop``'s signal.
+    """
     for m in models.values():
         m.module.train()
     epoch_meter, interval_meter = Meter(), Meter()
-    for group in progress(groups, desc=f"chain epoch {epoch}", enabled=progress_enabled(True)):
+    for done, group in enumerate(progress(groups, desc=f"chain epoch {epoch}", enabled=progress_enabled(is_main())), 1):
         group = {name: [to_device(b, device) for b in batches] for name, batches in group.items()}
         loss, stats, norms = chain_forward_backward(models, group, chain, loop.grad_clip)
         state.dropped_asr += int(stats.get("dropped_asr", 0))
         state.dropped_tts += int(stats.get("dropped_tts", 0))
+        finite = loss is None or bool(torch.isfinite(loss) and all(torch.isfinite(n) for n in norms.values()))
+        finite, go_on = all_ranks_true(finite, stop is None or not stop.requested, device=device)
         if loss is None:
-            continue  # every output of this group was dropped
-        if not (torch.isfinite(loss) and all(torch.isfinite(n) for n in norms.values())):
+            pass  # every output of this group was dropped
+        elif not finite:
             _skip(models, state, loop, epoch, float(loss))
-            continue
-        state.consecutive_bad_steps = 0
-        for m in models.values():  # Eqs. (8)-(9)
-            m.optimizer.step()
-            m.schedule.step_update()
-        state.step += 1
-        stats = {"loss": float(loss), **stats, **{f"{n}_grad_norm": float(v) for n, v in norms.items()}}
-        epoch_meter.add(stats)
-        interval_meter.add(stats)
-        if state.step % loop.log_interval == 0:
-            log.info("epoch %d update %d/%d: %s", epoch, state.step, total, format_stats(interval_meter.means()))
-            write_scalars(writer, "train_update", interval_meter.means(), state.step)
-            interval_meter = Meter()
+        else:
+            state.consecutive_bad_steps = 0
+            for m in models.values():  # Eqs. (8)-(9)
+                m.optimizer.step()
+                m.schedule.step_update()
+            state.step += 1
+            stats = {"loss": float(loss.detach()), **stats, **{f"{n}_grad_norm": float(v) for n, v in norms.items()}}
+            epoch_meter.add(stats)
+            interval_meter.add(stats)
+            if state.step % loop.log_interval == 0:
+                log.info("epoch %d update %d/%d: %s", epoch, state.step, total, format_stats(interval_meter.means()))
+                write_scalars(writer, "train_update", interval_meter.means(), state.step)
+                interval_meter = Meter()
+        if not go_on:
+            raise Interrupted(done)
     return epoch_meter.means()
 
 
@@ -198,7 +240,10 @@ def chain_forward_backward(models: dict[str, ModelSlot], group: dict[str, list[d
     """The losses of one update's batches (Eq. 5), their gradients (Eqs. 6-7), clipped per model.
 
     Returns ``(loss or None when every output was dropped, summed step stats, gradient norm
-    before clipping of each model)``; the caller steps the optimisers.
+    before clipping of each model)``; the caller steps the optimisers. In a distributed run
+    the gradients are averaged over the ranks before clipping, and the loss is None only when
+    every output of every rank was dropped (a rank whose own outputs were all dropped returns
+    a zero loss and the averaged gradients).
     """
     asr, tts = models["asr"].module, models["tts"].module
     stats: dict[str, float] = {}
@@ -216,14 +261,25 @@ def chain_forward_backward(models: dict[str, ModelSlot], group: dict[str, list[d
         unpaired.append(loss)
         _accumulate(stats, s)
     loss = chain_loss(paired, unpaired, chain)  # Eq. (5)
-    if loss is None:
-        return None, stats, {}
     for m in models.values():
         m.optimizer.zero_grad(set_to_none=True)
-    loss.backward()  # Eqs. (6)-(7)
+    if loss is not None:
+        loss.backward()  # Eqs. (6)-(7)
+    params = [p for m in models.values() for p in m.module.parameters()]
+    average_gradients(params)
+    if loss is None:
+        if all(p.grad is None for p in params):
+            return None, stats, {}
+        loss = torch.zeros((), device=params[0].device)
     norms = {m.name: torch.nn.utils.clip_grad_norm_(m.module.parameters(), grad_clip if grad_clip > 0 else math.inf)
              for m in models.values()}
     return loss, stats, norms
+
+
+def _save(path: Path, models: dict[str, ModelSlot], state: ChainState, chain: ChainOptions, loop: LoopOptions) -> None:
+    save_checkpoint(path, {
+        **{name: m.state() for name, m in models.items()}, "rng": rng_state(), "train_state": dataclasses.asdict(state),
+        "options": {"chain": dataclasses.asdict(chain), "loop": dataclasses.asdict(loop)}})
 
 
 def _accumulate(stats: dict[str, float], new: dict[str, float]) -> None:

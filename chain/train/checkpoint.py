@@ -2,7 +2,9 @@
 
 An epoch checkpoint ``<exp>/checkpoints/epoch<N>.pt`` is a dict with ``model``,
 ``optimizer``, ``schedule``, ``scaler``, ``rng``, ``train_state`` and ``options``;
-``best.pt`` and ``avg<N>.pt`` hold ``model`` plus a little metadata. Every file is
+``checkpoints/interrupted.pt`` is the same within the epoch a stop signal interrupted (its
+``train_state`` counts the batches done, see chain.train.preempt), removed once that epoch
+ends. ``best.pt`` and ``avg<N>.pt`` hold ``model`` plus a little metadata. Every file is
 written to a temp name and renamed (``os.replace``), so a file under a final name is
 always complete, and everything in it loads with ``torch.load(weights_only=True)``.
 """
@@ -22,6 +24,7 @@ from chain.fileio import atomic_write
 log = logging.getLogger(__name__)
 
 _EPOCH_RE = re.compile(r"^epoch(\d+)\.pt$")
+INTERRUPTED = "interrupted.pt"
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
@@ -52,6 +55,23 @@ def latest_checkpoint(ckpt_dir: str | os.PathLike) -> tuple[Path, dict] | None:
         except Exception as e:  # a damaged file (disk full, copied half): try the one before
             log.warning("%s does not load (%s); trying the previous epoch", path, e)
     return None
+
+
+def resume_checkpoint(ckpt_dir: str | os.PathLike) -> tuple[Path, dict] | None:
+    """Where ``--resume`` continues: ``interrupted.pt`` unless it is older than the newest
+    ``epoch<N>.pt`` (a stale one, left by a kill between the two writes), else
+    :func:`latest_checkpoint`."""
+    path = Path(ckpt_dir) / INTERRUPTED
+    if path.is_file():
+        try:
+            state = load_checkpoint(path)
+        except Exception as e:  # a damaged file (disk full, copied half): the epochs are left
+            log.warning("%s does not load (%s); resuming from the last epoch", path, e)
+        else:
+            done = [epoch for epoch, _ in epoch_checkpoints(ckpt_dir)]
+            if not done or state["train_state"]["epoch"] >= done[-1]:
+                return path, state
+    return latest_checkpoint(ckpt_dir)
 
 
 def find_checkpoint(exp_dir: str | os.PathLike, checkpoint: str | os.PathLike) -> Path:

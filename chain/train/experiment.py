@@ -6,6 +6,7 @@ made it, so decoding rebuilds the same model) next to the trainer's checkpoints.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from pathlib import Path
 
@@ -14,6 +15,9 @@ import yaml
 from chain.data.dataset import SpeechTextDataset
 from chain.data.sampler import BucketBatchSampler, loader_factory
 from chain.fileio import atomic_write
+from chain.train.device import is_main, rank_world
+
+log = logging.getLogger(__name__)
 
 CONFIG = "config.yaml"
 
@@ -35,20 +39,40 @@ def add_data_arguments(parser) -> None:
 
 
 def make_loaders(args, train_set: SpeechTextDataset, dev_set: SpeechTextDataset, *,
-                 pad_id: int, dim: int, rank: int = 0, world_size: int = 1):
-    """``(epoch -> train loader, dev loader)`` over length-bucketed batches of ``args``."""
+                 pad_id: int, dim: int, rank: int | None = None, world_size: int | None = None):
+    """``(epoch -> train loader, dev loader)`` over length-bucketed batches of ``args``.
+
+    The training batches are dealt out to the ``world_size`` ranks (default: this process's
+    rank and world of torch.distributed), each rank's batch within ``args``' limits; the
+    dev loader gives every rank the whole dev set.
+    """
+    if rank is None or world_size is None:
+        rank, world_size = rank_world()
     limits = dict(batch_size=args.batch_size, max_frames=args.max_frames,
                   batch_bins=args.batch_bins, dim=dim)
     train_sampler = BucketBatchSampler(train_set.lengths, shuffle=True, seed=args.seed,
                                        rank=rank, world_size=world_size, **limits)
     dev_sampler = BucketBatchSampler(dev_set.lengths, shuffle=False, **limits)
+    log.info("%s; %d updates per epoch", global_batch(world_size, batch_size=args.batch_size,
+             max_frames=args.max_frames, batch_bins=args.batch_bins), len(train_sampler))
     train_loader = loader_factory(train_set, train_sampler, num_workers=args.num_workers, pad_id=pad_id)
     return train_loader, loader_factory(dev_set, dev_sampler, pad_id=pad_id)(0)
 
 
+def global_batch(world_size: int, **limits: int) -> str:
+    """How the batch of one update adds up, e.g. ``global batch = per-rank batch (batch_size
+    16) x 2 ranks = batch_size 32`` (limits that are 0 are off and left out)."""
+    on = {name: value for name, value in limits.items() if value > 0}
+    return (f"global batch = per-rank batch ({', '.join(f'{k} {v}' for k, v in on.items())}) x "
+            f"{world_size} rank{'s' if world_size > 1 else ''} = "
+            + ", ".join(f"{k} {v * world_size}" for k, v in on.items()))
+
+
 def save_config(args: argparse.Namespace, exp_dir: str | os.PathLike) -> Path:
-    """Write every option of ``args`` to ``exp_dir/config.yaml`` (atomically)."""
+    """Write every option of ``args`` to ``exp_dir/config.yaml`` (atomically; on rank 0 only)."""
     path = Path(exp_dir) / CONFIG
+    if not is_main():
+        return path
     values = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(args).items()
               if k != "config"}
     with atomic_write(path) as f:

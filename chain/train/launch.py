@@ -7,14 +7,17 @@ step; the batch script itself has no ``SLURM_STEP_NUM_TASKS``, so Python run the
 srun stays a single process even in a job of several tasks. Under srun the rendezvous is
 ``MASTER_ADDR`` (default: the first node of the step) and ``MASTER_PORT`` (default:
 20000 + job id mod 20000, so that concurrent jobs on a node differ).
+The training entry points run inside :func:`process_group`.
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import subprocess
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Mapping
+from typing import Iterator, Mapping
 
 import torch.distributed as dist
 
@@ -76,3 +79,28 @@ def init_distributed(device_type: str, timeout_s: float = 600.0) -> Launch | Non
                             init_method=f"tcp://{launch.master_addr}:{launch.master_port}",
                             timeout=timedelta(seconds=timeout_s))
     return launch
+
+
+@contextlib.contextmanager
+def process_group(ngpu: int) -> Iterator[Launch | None]:
+    """Join the process group of a training run (``ngpu`` 0: gloo, else NCCL) and leave it on exit
+    (after a barrier when the block ends normally, so that no rank tears its connections
+    down while another still uses them).
+
+    Ranks other than 0 show warnings and errors only on stderr (rank 0 logs for all).
+    Yields the launch, or None for a single process.
+    """
+    launch = init_distributed("cuda" if ngpu > 0 else "cpu")
+    quiet = [h for h in logging.getLogger().handlers if launch is not None and launch.rank != 0]
+    levels = [h.level for h in quiet]
+    for handler in quiet:
+        handler.setLevel(logging.WARNING)
+    try:
+        yield launch
+        if launch is not None:
+            dist.barrier()
+    finally:
+        for handler, level in zip(quiet, levels):
+            handler.setLevel(level)
+        if launch is not None:
+            dist.destroy_process_group()

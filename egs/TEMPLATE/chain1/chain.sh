@@ -24,7 +24,7 @@ stage=0                 # first stage to run
 stop_stage=7            # last stage to run
 system=baseline         # baseline, upper, labelprop, chain or chain_st (see above)
 nj=4                    # parallel jobs for feature extraction and decoding
-ngpu=0                  # GPUs per training job (0: CPU)
+ngpu=0                  # GPUs per training job (0: CPU; N > 1: one process per GPU, torchrun or srun)
 
 # Data (stage 0)
 local_data_opts=""      # options passed to local/data.sh, e.g. "--num-utts 500"
@@ -221,25 +221,36 @@ if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
         --out-dir data/lang ${texts}
 fi
 
+# Training jobs: "python -m" for --ngpu 0 or 1; for N > 1, N processes of one GPU each,
+# started by torchrun (cmd_backend=local) or srun in a Slurm job of N tasks (cmd_backend=slurm).
+if [ "${ngpu}" -le 1 ]; then
+    train_opts="--gpu ${ngpu}"; proc_ngpu=${ngpu}; launcher="python -m"
+elif [ "${cmd_backend:-local}" = slurm ]; then
+    train_opts="--gpu ${ngpu} --num-tasks ${ngpu}"; proc_ngpu=1; launcher="srun python -m"
+else
+    train_opts="--gpu ${ngpu} --num-tasks ${ngpu}"; proc_ngpu=1
+    launcher="torchrun --standalone --nproc_per_node ${ngpu} -m"
+fi
+
 if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
     log "stage 3: ASR training: dump/${asr_train_set} -> ${asr_exp} (log: ${asr_exp}/train.log)"
     # shellcheck disable=SC2086
-    ${train_cmd} --gpu "${ngpu}" "${asr_exp}/log/asr_train.log" \
-        python -m chain.bin.asr_train --config "${asr_config}" \
+    ${train_cmd} ${train_opts} "${asr_exp}/log/asr_train.log" \
+        ${launcher} chain.bin.asr_train --config "${asr_config}" \
             --train-dir "dump/${asr_train_set}" --dev-dir "dump/${dev_set}" \
             --lang-dir data/lang --cmvn data/cmvn.ark --exp-dir "${asr_exp}" \
-            --ngpu "${ngpu}" --resume true ${asr_args}
+            --ngpu "${proc_ngpu}" --resume true ${asr_args}
     tail -n 1 "${asr_exp}/train.log" >&2
 fi
 
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     log "stage 4: TTS training: dump/${tts_train_set} -> ${tts_exp} (log: ${tts_exp}/train.log)"
     # shellcheck disable=SC2086
-    ${train_cmd} --gpu "${ngpu}" "${tts_exp}/log/tts_train.log" \
-        python -m chain.bin.tts_train --config "${tts_config}" \
+    ${train_cmd} ${train_opts} "${tts_exp}/log/tts_train.log" \
+        ${launcher} chain.bin.tts_train --config "${tts_config}" \
             --train-dir "dump/${tts_train_set}" --dev-dir "dump/${dev_set}" \
             --lang-dir data/lang --cmvn data/cmvn.ark --cmvn-linear data/cmvn_linear.ark \
-            --exp-dir "${tts_exp}" --ngpu "${ngpu}" --resume true ${tts_args}
+            --exp-dir "${tts_exp}" --ngpu "${proc_ngpu}" --resume true ${tts_args}
     tail -n 1 "${tts_exp}/train.log" >&2
 fi
 
@@ -279,17 +290,19 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
             utils/filter_scp "${dir}/labelled/text" "dump/train_speech_only/${f}" > "${dir}/labelled/${f}"
         done
         utils/combine_data.sh dump/train_labelprop dump/train_paired "${dir}/labelled"
-        ${train_cmd} --gpu "${ngpu}" "${chain_exp}/asr/log/asr_train.log" \
-            python -m chain.bin.asr_train --config "${asr_config}" \
+        # shellcheck disable=SC2086
+        ${train_cmd} ${train_opts} "${chain_exp}/asr/log/asr_train.log" \
+            ${launcher} chain.bin.asr_train --config "${asr_config}" \
                 --train-dir dump/train_labelprop --dev-dir "dump/${dev_set}" --lang-dir data/lang \
                 --cmvn data/cmvn.ark --exp-dir "${chain_exp}/asr" --init "${asr_exp}/best.pt" \
-                --ngpu "${ngpu}" --resume true ${asr_args} ${labelprop_args}
+                --ngpu "${proc_ngpu}" --resume true ${asr_args} ${labelprop_args}
         tail -n 1 "${chain_exp}/asr/train.log" >&2
-        ${train_cmd} --gpu "${ngpu}" "${chain_exp}/tts/log/tts_train.log" \
-            python -m chain.bin.tts_train --config "${tts_config}" \
+        # shellcheck disable=SC2086
+        ${train_cmd} ${train_opts} "${chain_exp}/tts/log/tts_train.log" \
+            ${launcher} chain.bin.tts_train --config "${tts_config}" \
                 --train-dir dump/train_labelprop --dev-dir "dump/${dev_set}" --lang-dir data/lang \
                 --cmvn data/cmvn.ark --cmvn-linear data/cmvn_linear.ark --exp-dir "${chain_exp}/tts" \
-                --init "${tts_exp}/best.pt" --ngpu "${ngpu}" --resume true ${tts_args} ${labelprop_args}
+                --init "${tts_exp}/best.pt" --ngpu "${proc_ngpu}" --resume true ${tts_args} ${labelprop_args}
         tail -n 1 "${chain_exp}/tts/train.log" >&2
         ;;
     chain|chain_st)
@@ -297,12 +310,12 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
         if [ "${system}" = chain_st ]; then st_opts="--st ${st} --tau ${tau}"; fi
         log "stage 5: speech chain from ${asr_exp} and ${tts_exp} -> ${chain_exp} (log: ${chain_exp}/train.log)"
         # shellcheck disable=SC2086
-        ${train_cmd} --gpu "${ngpu}" "${chain_exp}/log/chain_train.log" \
-            python -m chain.bin.chain_train --config "${chain_config}" \
+        ${train_cmd} ${train_opts} "${chain_exp}/log/chain_train.log" \
+            ${launcher} chain.bin.chain_train --config "${chain_config}" \
                 --asr-exp-dir "${asr_exp}" --tts-exp-dir "${tts_exp}" \
                 --paired-dir dump/train_paired --speech-dir dump/train_speech_only \
                 --text-dir data/train_text_only --dev-dir "dump/${dev_set}" \
-                --exp-dir "${chain_exp}" --ngpu "${ngpu}" --resume true ${st_opts} ${chain_args}
+                --exp-dir "${chain_exp}" --ngpu "${proc_ngpu}" --resume true ${st_opts} ${chain_args}
         tail -n 1 "${chain_exp}/train.log" >&2
         ;;
     esac
