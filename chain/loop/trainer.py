@@ -216,7 +216,7 @@ def _train_epoch(models: dict[str, ModelSlot], groups, chain: ChainOptions, loop
         if loss is None:
             pass  # every output of this group was dropped
         elif not finite:
-            _skip(models, state, loop, epoch, float(loss))
+            _skip(models, state, loop, epoch, float(loss.detach()))
         else:
             state.consecutive_bad_steps = 0
             for m in models.values():  # Eqs. (8)-(9)
@@ -227,7 +227,8 @@ def _train_epoch(models: dict[str, ModelSlot], groups, chain: ChainOptions, loop
             epoch_meter.add(stats)
             interval_meter.add(stats)
             if state.step % loop.log_interval == 0:
-                log.info("epoch %d update %d/%d: %s", epoch, state.step, total, format_stats(interval_meter.means()))
+                log.info("epoch %d batch %d/%d (update %d): %s", epoch, done, total, state.step,
+                         format_stats(interval_meter.means()))
                 write_scalars(writer, "train_update", interval_meter.means(), state.step)
                 interval_meter = Meter()
         if not go_on:
