@@ -16,7 +16,7 @@ One run prints three sections (see bench/README.md):
    iterations and momentum, seconds each (median of ``--repeat``), the ratio, and the
    spectral convergence of each result (equal quality check).
 
-  tools/venv_bench/bin/python bench/models.py [--threads 2] [--quick]
+  tools/venv_bench/bin/python bench/models.py [--threads 2] [--quick] [--profile N]
 
 Run with tools/venv/bin/python (no ESPnet) and the ESPnet rows are skipped with a note.
 """
@@ -71,6 +71,9 @@ def get_parser() -> argparse.ArgumentParser:
     g.add_argument("--steps", type=int, default=5, help="timed training steps per model")
     g.add_argument("--espnet-attention", default="add", choices=["add", "location"],
                    help="ESPnet ASR attention: add (additive, = our mlp) or location (location-aware)")
+    g.add_argument("--profile", type=int, default=0, metavar="N",
+                   help="after the timed steps, profile one more step of each chain model with "
+                        "torch.profiler and print its N operators with the most self CPU time; 0: off")
     g = p.add_argument_group("beam")
     g.add_argument("--beam", type=int, default=5, help="beam width")
     g.add_argument("--decode-utts", type=int, default=32, help="utterances decoded in one batched call")
@@ -150,18 +153,34 @@ def train_row(name: str, ours, ours_loss, theirs, theirs_loss, batch: dict, args
     if abs(gap) > espnet_models.MAX_SIZE_GAP:
         raise SystemExit(f"bench/models.py: {name} sizes differ by {gap:+.1%} (limit "
                          f"{espnet_models.MAX_SIZE_GAP:.0%}): fix the sizes in bench/espnet_models.py")
-    t_ours, t_theirs = interleaved_times([Trainer(ours, ours_loss), Trainer(theirs, theirs_loss)],
-                                         batch, args.warmup, args.steps)
+    trainer = Trainer(ours, ours_loss)
+    t_ours, t_theirs = interleaved_times([trainer, Trainer(theirs, theirs_loss)], batch, args.warmup,
+                                         args.steps)
     print(f"  chain  step {summary(t_ours)}")
     print(f"  ESPnet step {summary(t_theirs)}")
     ratio = statistics.median(t_theirs) / statistics.median(t_ours)
     print(f"  ratio ESPnet / chain = {ratio:.2f} by medians, {min(t_theirs) / min(t_ours):.2f} by minima "
           "(target >= 1.0, aim 1.5)")
+    profile_step(trainer, batch, args.profile)
 
 
 def ours_only(name: str, model, loss_fn, batch: dict, args) -> None:
-    (t,) = interleaved_times([Trainer(model, loss_fn)], batch, args.warmup, args.steps)
+    trainer = Trainer(model, loss_fn)
+    (t,) = interleaved_times([trainer], batch, args.warmup, args.steps)
     print(f"{name}: chain {n_params(model) / 1e6:.2f} M parameters, step {summary(t)}")
+    profile_step(trainer, batch, args.profile)
+
+
+def profile_step(trainer: Trainer, batch: dict, rows: int) -> None:
+    """Print the ``rows`` operators (by input shapes) with the most self CPU time in one more
+    training step; nothing when ``rows`` is 0."""
+    if rows <= 0:
+        return
+    with torch.profiler.profile(record_shapes=True) as prof:
+        trainer.step(batch)
+    print(f"  chain {type(trainer.model).__name__} step under torch.profiler, top {rows} operators:")
+    print(prof.key_averages(group_by_input_shape=True).table(
+        sort_by="self_cpu_time_total", row_limit=rows, max_name_column_width=36, max_shapes_column_width=64))
 
 
 def bench_train(args, vocab_size: int) -> None:

@@ -18,30 +18,39 @@ from typing import Sequence
 
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 
+from chain.nets.batchnorm import MaskedBatchNorm1d
+from chain.nets.gru import group_gru
 from chain.nets.masks import make_non_pad_mask, reverse_padded
 
 RNN_TYPES = {"gru": nn.GRU, "lstm": nn.LSTM}
 
 
-class MaskedBatchNorm1d(nn.BatchNorm1d):
-    """BatchNorm1d over (B, C, T) whose training statistics use valid frames only."""
+class _LookBackMaxPool(torch.autograd.Function):
+    """Max-pool of width 2, stride 1, looking back: y_t = max(x_{t-1}, x_t), y_0 = x_0, on
+    (B, C, T). Written out because on the conv bank's output, the largest tensor of the
+    CBHG, autograd's version (a shifted copy, torch.maximum, whose backward splits the
+    gradient of ties) spent more time in memory allocation and copies than in the pooling;
+    here a tie gives its gradient to frame t."""
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """x (B, C, T), mask (B, T) bool -> (B, C, T)."""
-        if mask is None or not self.training:
-            return super().forward(x)
-        m = mask[:, None, :].to(x.dtype)  # (B, 1, T)
-        count = m.sum().clamp_min(2.0)
-        mean = (x * m).sum(dim=(0, 2)) / count  # (C,)
-        var = (((x - mean[None, :, None]) * m) ** 2).sum(dim=(0, 2)) / count  # (C,)
-        if self.track_running_stats:
-            with torch.no_grad():
-                self.num_batches_tracked += 1
-                self.running_mean.lerp_(mean.detach(), self.momentum)
-                self.running_var.lerp_(var.detach() * count / (count - 1), self.momentum)
-        y = (x - mean[None, :, None]) * torch.rsqrt(var[None, :, None] + self.eps)
-        return y * self.weight[None, :, None] + self.bias[None, :, None]
+    @staticmethod
+    def forward(ctx, x):
+        y = x.clone()
+        torch.maximum(x[..., 1:], x[..., :-1], out=y[..., 1:])
+        earlier = x[..., :-1] > x[..., 1:]  # (B, C, T - 1): frame t took frame t - 1's value
+        ctx.save_for_backward(earlier)
+        return y
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_y):
+        (earlier,) = ctx.saved_tensors
+        moved = grad_y[..., 1:] * earlier  # (B, C, T - 1): gradients that go to frame t - 1
+        grad_x = grad_y.clone()
+        grad_x[..., 1:] -= moved
+        grad_x[..., :-1] += moved
+        return grad_x
 
 
 class ConvNorm(nn.Module):
@@ -50,16 +59,20 @@ class ConvNorm(nn.Module):
     def __init__(self, *, in_channels: int, out_channels: int, kernel_size: int,
                  activation: bool = True, leaky_slope: float = 0.01) -> None:
         super().__init__()
-        # an even kernel takes one more frame on the right than on the left
-        self.pad = ((kernel_size - 1) // 2, kernel_size // 2)
-        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, bias=False)
+        # output t reads frames t - (k - 1) // 2 .. t + k // 2: the convolution's own zero
+        # padding of (k - 1) // 2 frames on both sides, and for an even k one more on the right
+        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, padding=(kernel_size - 1) // 2,
+                              bias=False)
+        self.extra_right = 1 - kernel_size % 2
         self.norm = MaskedBatchNorm1d(out_channels)
         self.act = nn.LeakyReLU(leaky_slope) if activation else nn.Identity()
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """x (B, C_in, T), mask (B, T) -> (B, C_out, T)."""
-        x = nn.functional.pad(x * mask[:, None, :].to(x.dtype), self.pad)  # (B, C_in, T + k - 1)
-        return self.act(self.norm(self.conv(x), mask))
+        y = x * mask[:, None, :].to(x.dtype)
+        if self.extra_right:
+            y = nn.functional.pad(y, (0, 1))  # (B, C_in, T + 1)
+        return self.act(self.norm(self.conv(y), mask))
 
 
 class Highway(nn.Module):
@@ -74,8 +87,7 @@ class Highway(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (..., dim) -> (..., dim)."""
-        g = torch.sigmoid(self.gate(x))
-        return self.act(self.transform(x)) * g + x * (1.0 - g)
+        return torch.lerp(x, self.act(self.transform(x)), torch.sigmoid(self.gate(x)))  # x + T (H - x)
 
 
 class PaddedBiRNN(nn.Module):
@@ -83,7 +95,9 @@ class PaddedBiRNN(nn.Module):
 
     Two unidirectional RNNs; the backward one reads each sequence reversed within its
     length (``reverse_padded``). Padded RNN calls are used instead of packed sequences
-    because they are much faster on CPU (DESIGN.md section 3).
+    because they are much faster on CPU (DESIGN.md section 3). On CPU the two GRUs run
+    side by side in one loop (chain.nets.gru); otherwise (LSTMs, or cuDNN's fused GRU on
+    GPU) each is one ``nn.GRU`` / ``nn.LSTM`` call.
     """
 
     def __init__(self, *, input_dim: int, hidden_dim: int, rnn_type: str = "gru") -> None:
@@ -97,8 +111,11 @@ class PaddedBiRNN(nn.Module):
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """x (B, T, D), lengths (B,), mask (B, T) -> (B, T, 2H), zero on padded frames."""
-        fwd, _ = self.forward_rnn(x)  # (B, T, H)
-        bwd, _ = self.backward_rnn(reverse_padded(x, lengths))  # (B, T, H), reversed time
+        reversed_x = reverse_padded(x, lengths)  # (B, T, D), each sequence reversed within its length
+        if isinstance(self.forward_rnn, nn.GRU) and x.device.type == "cpu":
+            fwd, bwd = group_gru(torch.stack([x, reversed_x]), [self.forward_rnn, self.backward_rnn])
+        else:
+            fwd, bwd = self.forward_rnn(x)[0], self.backward_rnn(reversed_x)[0]  # (B, T, H) each
         out = torch.cat([fwd, reverse_padded(bwd, lengths)], dim=-1)  # (B, T, 2H)
         return out * mask[:, :, None].to(out.dtype)
 
@@ -151,8 +168,7 @@ class CBHG(nn.Module):
         residual = x
         y = x.transpose(1, 2)  # (B, in_dim, T)
         y = torch.cat([conv(y, mask) for conv in self.bank], dim=1)  # (B, K * C, T)
-        # max-pool, width 2, stride 1, looking back: frame t = max(t - 1, t); frame 0 kept
-        y = torch.maximum(y, torch.cat([y[:, :, :1], y[:, :, :-1]], dim=2))  # (B, K * C, T)
+        y = _LookBackMaxPool.apply(y)  # (B, K * C, T)
         for conv in self.projections:
             y = conv(y, mask)  # (B, C_i, T)
         y = y.transpose(1, 2) + residual  # (B, T, in_dim)

@@ -35,6 +35,7 @@ from torch.nn import functional as F
 from chain.nets.attention import build_attention
 from chain.nets.cbhg import CBHG
 from chain.nets.guided_attention import guided_attention_loss
+from chain.nets.lstm_steps import LSTMSteps
 from chain.nets.masks import make_non_pad_mask
 from chain.nets.prenet import Prenet
 
@@ -179,19 +180,15 @@ class Tacotron(nn.Module):
               for cell in self.lstms]
         return hc, memory.new_zeros(batch, memory.size(2)), self.attention.init_state(mask)
 
-    def _step(self, prenet_out: torch.Tensor, state: tuple, memory: torch.Tensor,
+    def _step(self, lstms: LSTMSteps, projected: torch.Tensor, state: tuple, memory: torch.Tensor,
               memory_proj: torch.Tensor | None, mask: torch.Tensor
               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tuple]:
-        """One decoder step: prenet_out (B, P) -> (h^d_s (B, H), c_s (B, M), a_s (B, L), state)."""
+        """One decoder step: the LSTMs read [p_s, c_{s-1}] (input feeding), p_s given as
+        ``lstms.project_inputs(p_s)`` (B, 4H) -> (h^d_s (B, H), c_s (B, M), a_s (B, L), state)."""
         hc, context, attn_state = state
-        x = torch.cat([prenet_out, context], dim=-1)  # (B, P + M): input feeding of c_{s-1}
-        new_hc = []
-        for cell, (h, c) in zip(self.lstms, hc):
-            h, c = cell(x, (h, c))
-            new_hc.append((h, c))
-            x = h
-        context, weights, attn_state = self.attention(x, memory, memory_proj, mask, attn_state)
-        return x, context, weights, (new_hc, context, attn_state)
+        dec, hc = lstms(projected, context, hc)
+        context, weights, attn_state = self.attention(dec, memory, memory_proj, mask, attn_state)
+        return dec, context, weights, (hc, context, attn_state)
 
     def _outputs(self, dec: torch.Tensor, context: torch.Tensor, spk_out: torch.Tensor | None
                  ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -222,7 +219,7 @@ class Tacotron(nn.Module):
         mask = make_non_pad_mask(memory_lengths, memory.size(1))  # (B, L + 1)
         batch, steps = feats.size(0), math.ceil(feats.size(1) / self.r)
         spk_in, spk_out = self._speaker(spk_vecs, batch)
-        targets = F.pad(feats, (0, 0, 0, steps * self.r - feats.size(1)))  # (B, T_pad, D_mel)
+        targets = _pad_frames(feats, steps * self.r)  # (B, T_pad, D_mel)
         previous = torch.cat([feats.new_zeros(batch, 1, self.mel_dim),
                               targets[:, self.r - 1::self.r][:, :-1]], dim=1)  # (B, steps, D_mel)
         prenet_out = self.prenet(previous)  # (B, steps, P)
@@ -230,9 +227,12 @@ class Tacotron(nn.Module):
             prenet_out = prenet_out + spk_in[:, None, :]
         memory_proj = self.attention.preprocess(memory)
         state = self._init_state(memory, mask)
+        lstms = LSTMSteps(self.lstms, self.prenet.out_dim)
         decs, contexts, attns = [], [], []
-        for s in range(steps):
-            dec, context, weights, state = self._step(prenet_out[:, s], state, memory, memory_proj, mask)
+        # the prenet's share of the first LSTM's input projection, for all steps at once;
+        # unbind: one gradient copy for all steps, not one per step
+        for projected in lstms.project_inputs(prenet_out).unbind(1):  # (B, 4H) each
+            dec, context, weights, state = self._step(lstms, projected, state, memory, memory_proj, mask)
             decs.append(dec)
             contexts.append(context)
             attns.append(weights)
@@ -266,13 +266,15 @@ class Tacotron(nn.Module):
         previous = memory.new_zeros(batch, self.mel_dim)
         memory_proj = self.attention.preprocess(memory)
         state = self._init_state(memory, mask)
+        lstms = LSTMSteps(self.lstms, self.prenet.out_dim)
         frame = torch.arange(self.r, device=device)  # (r,)
         mels, attns = [], []
         for s in range(math.ceil(int(caps.max()) / self.r)):
             prenet_out = self.prenet(previous)  # (B, P)
             if spk_in is not None:
                 prenet_out = prenet_out + spk_in
-            dec, context, weights, state = self._step(prenet_out, state, memory, memory_proj, mask)
+            dec, context, weights, state = self._step(lstms, lstms.project_inputs(prenet_out), state, memory,
+                                                      memory_proj, mask)
             mel, stop = self._outputs(dec, context, spk_out)  # (B, r * D_mel), (B, r)
             mels.append(mel)
             attns.append(weights)
@@ -315,8 +317,8 @@ class Tacotron(nn.Module):
         t_pad = out["mel"].size(1)
         feat_lengths = feat_lengths.to(feats.device)
         valid = make_non_pad_mask(feat_lengths, t_pad)  # (B, T_pad)
-        mel_l2 = _masked_mse(out["mel"], F.pad(feats, (0, 0, 0, t_pad - feats.size(1))), valid)
-        linear_l2 = _masked_mse(out["linear"], F.pad(linear, (0, 0, 0, t_pad - linear.size(1))), valid)
+        mel_l2 = _masked_mse(out["mel"], _pad_frames(feats, t_pad), valid)
+        linear_l2 = _masked_mse(out["linear"], _pad_frames(linear, t_pad), valid)
         group_end = torch.div(feat_lengths + self.r - 1, self.r, rounding_mode="floor") * self.r
         stop_mask = make_non_pad_mask(group_end, t_pad)  # (B, T_pad)
         stop_target = (torch.arange(t_pad, device=feats.device)[None, :] >= feat_lengths[:, None] - 1)
@@ -337,7 +339,13 @@ class Tacotron(nn.Module):
         return loss, dict(loss=loss.item(), **stats)
 
 
+def _pad_frames(x: torch.Tensor, frames: int) -> torch.Tensor:
+    """x (B, T, D) -> (B, frames, D), zeros appended; x itself when T == frames (F.pad would copy)."""
+    return x if x.size(1) == frames else F.pad(x, (0, 0, 0, frames - x.size(1)))
+
+
 def _masked_mse(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-    """Mean of (pred - target)^2 over valid frames (B, T) and all bins; padding may hold anything."""
-    diff = torch.where(valid[:, :, None], pred - target, pred.new_zeros(()))  # (B, T, D)
-    return diff.pow(2).sum() / (valid.sum() * pred.size(-1)).clamp_min(1)
+    """Mean of (pred - target)^2 over valid frames (B, T) and all bins; the target's padding may
+    hold anything: it is replaced by the prediction (zero error and zero gradient there)."""
+    target = torch.where(valid[:, :, None], target, pred.detach())  # (B, T, D)
+    return F.mse_loss(pred, target, reduction="sum") / (valid.sum() * pred.size(-1)).clamp_min(1)

@@ -122,11 +122,31 @@ def test_bad_options_raise():
         make("mlp_ma", history=0)
 
 
-def test_mlp_ma_single_convolution_equals_separate_scales():
-    attn = make("mlp_ma", history=2, kernel_sizes=(3, 7), channels=4)
-    state = torch.rand(2, 2, 9)
-    separate = torch.cat([conv(state) for conv in attn.convs], dim=1)  # (B, C * scales, T)
-    expected = attn.location_proj(separate.transpose(1, 2))  # (B, T, A)
-    kernel = attn.location_kernel()
-    combined = torch.nn.functional.conv1d(state, kernel, padding=kernel.size(2) // 2)
-    torch.testing.assert_close(combined.transpose(1, 2), expected)
+def reference_mlp_scores(attn, query, memory, state):
+    """Eq. (12) written out: v^T tanh(W_h h^e + b + W_q h^d [+ W_f f]), f the features of each
+    scale's own convolution of the alignment history (section V-C2), concatenated."""
+    pre = attn.memory_proj(memory) + attn.query_proj(query)[:, None, :]  # (B, T, A)
+    if hasattr(attn, "convs"):
+        features = torch.cat([conv(state) for conv in attn.convs], dim=1)  # (B, C * scales, T)
+        pre = pre + attn.location_proj(features.transpose(1, 2))
+    return attn.v(torch.tanh(pre)).squeeze(2)  # (B, T)
+
+
+@pytest.mark.parametrize("name, options", [("mlp", {}), ("mlp_ma", dict(kernel_sizes=(3, 7), channels=4)),
+                                           ("mlp_ma", dict(history=2, kernel_sizes=(1, 5), channels=3))])
+def test_mlp_scores_and_gradients_equal_the_written_out_equation(name, options):
+    """The scorer computes tanh through a sigmoid and all scales as one matmul: same values
+    and gradients as Eq. (12) computed directly."""
+    attn = make(name, **options).double()
+    query, memory, mask = (t.double() if t.is_floating_point() else t for t in inputs(lengths=(9, 6)))
+    query.requires_grad_()
+    memory.requires_grad_()
+    state = torch.softmax(torch.randn(2, attn.history, 9, dtype=torch.float64), -1).requires_grad_()
+    grad = torch.randn(2, 9, dtype=torch.float64)
+    wrt = [query, memory, state, *attn.parameters()]
+    scores = attn.score(query, memory, attn.preprocess(memory), state)
+    expected = reference_mlp_scores(attn, query, memory, state)
+    torch.testing.assert_close(scores, expected)
+    grads = [torch.autograd.grad(out, wrt, grad, allow_unused=True) for out in (scores, expected)]
+    for got, want in zip(*grads):
+        torch.testing.assert_close(got, want)

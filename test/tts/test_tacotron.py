@@ -168,6 +168,48 @@ def test_batched_generation_equals_per_item_generation(trained):
         assert torch.allclose(out["linear"][i, :n], alone["linear"][0], atol=1e-4)
 
 
+def reference_decoder(model, batch):
+    """The teacher-forced decoder written plainly: the nn.LSTMCell layers called on
+    [prenet output, previous context] at every step -> (mel, stop logits)."""
+    memory, memory_lengths = model.encode(batch["tokens"], batch["token_lengths"])
+    mask = make_non_pad_mask(memory_lengths, memory.size(1))
+    feats, r = batch["feats"], model.r
+    steps = math.ceil(feats.size(1) / r)
+    targets = F.pad(feats, (0, 0, 0, steps * r - feats.size(1)))
+    previous = torch.cat([torch.zeros_like(targets[:, :1]), targets[:, r - 1::r][:, :-1]], dim=1)
+    prenet_out = model.prenet(previous)
+    memory_proj = model.attention.preprocess(memory)
+    state = [(memory.new_zeros(len(feats), cell.hidden_size),) * 2 for cell in model.lstms]
+    context, attn_state = memory.new_zeros(len(feats), memory.size(2)), model.attention.init_state(mask)
+    decs, contexts = [], []
+    for s in range(steps):
+        x = torch.cat([prenet_out[:, s], context], dim=-1)
+        for i, cell in enumerate(model.lstms):
+            state[i] = cell(x, state[i])
+            x = state[i][0]
+        context, _, attn_state = model.attention(x, memory, memory_proj, mask, attn_state)
+        decs.append(x)
+        contexts.append(context)
+    mel, stop = model._outputs(torch.stack(decs, 1), torch.stack(contexts, 1), None)
+    return mel.reshape(len(feats), -1, model.mel_dim), stop.reshape(len(feats), -1)
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_decoder_equals_plainly_written_reference_with_gradients(layers):
+    torch.manual_seed(5)
+    model = tiny(dropout=0.0, decoder_layers=layers).double()
+    batch = {k: v.double() if v.is_floating_point() else v for k, v in make_batch().items()}
+    out = model.teacher_forced(batch["tokens"], batch["token_lengths"], batch["feats"], batch["feat_lengths"])
+    mel, stop = reference_decoder(model, batch)
+    torch.testing.assert_close(out["mel"], mel)
+    torch.testing.assert_close(out["stop_logits"], stop)
+    params = [p for name, p in model.named_parameters() if not name.startswith(("postnet", "linear_out"))]
+    grads = [torch.autograd.grad(y.pow(2).sum() + z.sum(), params)
+             for y, z in ((out["mel"], out["stop_logits"]), (mel, stop))]
+    for got, want in zip(*grads):
+        torch.testing.assert_close(got, want)
+
+
 def test_soft_one_hot_input_equals_hard_input_exactly():
     torch.manual_seed(3)
     model = tiny().eval()
