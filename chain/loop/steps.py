@@ -130,7 +130,8 @@ def text_only_step(asr: Seq2SeqASR, tts: Tacotron, batch: dict, opts: ChainOptio
     """
     tokens, token_lengths = batch["tokens"], batch["token_lengths"]
     with torch.no_grad(), _eval_mode(tts):
-        out = tts.generate(tokens, token_lengths, max_frames_per_token=opts.max_frames_per_token)
+        out = tts.generate(tokens, token_lengths, max_frames_per_token=opts.max_frames_per_token,
+                           with_linear=False)
     keep = (~out["hit_cap"]).nonzero().squeeze(1)  # (B',)
     stats = {"dropped_tts": float(len(token_lengths) - len(keep))}
     if len(keep) == 0:

@@ -245,7 +245,7 @@ class Tacotron(nn.Module):
     @torch.no_grad()
     def generate(self, tokens_or_probs: torch.Tensor, token_lengths: torch.Tensor,
                  spk_vecs: torch.Tensor | None = None, max_frames_per_token: float = 10.0,
-                 stop_threshold: float = 0.5) -> dict[str, torch.Tensor]:
+                 stop_threshold: float = 0.5, with_linear: bool = True) -> dict[str, torch.Tensor]:
         """Batched greedy generation; each item stops at its own first frame whose stop
         probability exceeds ``stop_threshold``, or at its cap of
         max(r, ceil(max_frames_per_token * token_length)) frames (``hit_cap`` True).
@@ -254,7 +254,8 @@ class Tacotron(nn.Module):
         mel (B, T, D_mel) and linear (B, T, D_lin) zero beyond each length, lengths (B,),
         hit_cap (B,) bool, attn (B, steps, L + 1); T = lengths.max(). No gradients flow
         (the chain uses generated speech as a fixed input); prenet dropout follows the
-        module's mode, so call ``eval()`` for deterministic output.
+        module's mode, so call ``eval()`` for deterministic output. ``with_linear=False``
+        skips the post-CBHG (no ``linear``): the chain's ASR reads the mel only.
         """
         memory, memory_lengths = self.encode(tokens_or_probs, token_lengths)
         mask = make_non_pad_mask(memory_lengths, memory.size(1))  # (B, L + 1)
@@ -291,9 +292,11 @@ class Tacotron(nn.Module):
             previous = mel[:, -self.mel_dim:]  # last frame of the group
         mel = torch.stack(mels, 1).reshape(batch, -1, self.mel_dim)[:, :int(lengths.max())]  # (B, T, D_mel)
         mel = mel * make_non_pad_mask(lengths, mel.size(1))[:, :, None].to(mel.dtype)
-        linear = self._linear(mel, lengths, spk_out)
-        linear = linear * make_non_pad_mask(lengths, mel.size(1))[:, :, None].to(linear.dtype)
-        return dict(mel=mel, linear=linear, lengths=lengths, hit_cap=hit_cap, attn=torch.stack(attns, 1))
+        out = dict(mel=mel, lengths=lengths, hit_cap=hit_cap, attn=torch.stack(attns, 1))
+        if with_linear:
+            linear = self._linear(mel, lengths, spk_out)
+            out["linear"] = linear * make_non_pad_mask(lengths, mel.size(1))[:, :, None].to(linear.dtype)
+        return out
 
     # ---------------------------------------------------------------- loss
     def forward(self, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:

@@ -150,6 +150,8 @@ def test_generation_stops_on_its_own_and_reports_the_cap(trained):
     assert out["mel"].shape == (2, int(out["lengths"].max()), MEL)
     assert out["linear"].shape == (2, int(out["lengths"].max()), LIN)
     assert torch.all(out["mel"][1, int(out["lengths"][1]):] == 0)
+    mel_only = model.generate(batch["tokens"], batch["token_lengths"], max_frames_per_token=8, with_linear=False)
+    assert "linear" not in mel_only and torch.equal(mel_only["mel"], out["mel"])
     # a threshold no probability can pass: every item runs to its cap and says so
     capped = model.generate(batch["tokens"], batch["token_lengths"], max_frames_per_token=8, stop_threshold=1.01)
     assert capped["hit_cap"].all() and torch.equal(capped["lengths"], caps)
