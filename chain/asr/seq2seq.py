@@ -209,9 +209,17 @@ class Seq2SeqASR(nn.Module):
         the batch, the final </s> included (label smoothing when set).
         Returns (loss, {"loss", "acc"}) with acc the token accuracy of the argmax.
         """
+        return self.loss(*self.teacher_forced_logits(batch))
+
+    def teacher_forced_logits(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """batch (as :meth:`forward`) -> (logits (B, L + 1, V), targets [y, </s>] (B, L + 1))."""
         enc, enc_lengths = self.encode(batch["feats"], batch["feat_lengths"])
         prev, target = self.add_sos_eos(batch["tokens"], batch["token_lengths"])
         logits, _ = self.decode_teacher_forced(enc, enc_lengths, prev)  # (B, L + 1, V)
+        return logits, target
+
+    def loss(self, logits: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        """Eq. (13) of :meth:`teacher_forced_logits`' output -> (loss, {"loss", "acc"})."""
         loss = F.cross_entropy(logits.reshape(-1, self.vocab_size), target.reshape(-1),
                                ignore_index=self.pad_id, label_smoothing=self.label_smoothing)
         with torch.no_grad():

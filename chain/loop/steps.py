@@ -74,13 +74,11 @@ class ChainOptions:
 def paired_step(asr: Seq2SeqASR, tts: Tacotron, batch: dict, opts: ChainOptions
                 ) -> tuple[torch.Tensor, torch.Tensor, dict[str, float]]:
     """Lines 3-8: ``(L_asr^P (+ L_rec_tts, Eq. 38), L_tts^P, stats)`` on a paired batch."""
-    loss_asr, asr_stats = asr(batch)
-    loss_tts, tts_stats = tts(batch)
+    logits, target = asr.teacher_forced_logits(batch)  # (B, L + 1, V), (B, L + 1)
+    loss_asr, asr_stats = asr.loss(logits, target)
+    loss_tts, _ = tts(batch)
     stats = {"asr_p": asr_stats["loss"], "tts_p": float(loss_tts.detach())}
     if opts.st_teacher_forced:
-        enc, enc_lengths = asr.encode(batch["feats"], batch["feat_lengths"])
-        prev, _ = asr.add_sos_eos(batch["tokens"], batch["token_lengths"])
-        logits, _ = asr.decode_teacher_forced(enc, enc_lengths, prev)  # (B, L + 1, V)
         onehot = straight_through(logits[:, :-1], opts.st, opts.tau)  # (B, L, V): drop the </s> step
         rec, _ = tts({**batch, "tokens": onehot})
         loss_asr = loss_asr + rec
