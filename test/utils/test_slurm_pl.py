@@ -22,11 +22,20 @@ dist.destroy_process_group()
 """
 
 
-def slurm_states(job_name: str) -> list[str]:
-    """'<task id> <state>' of the jobs called ``job_name`` that the cluster still lists."""
-    out = subprocess.run(["squeue", "--noheader", "--array", "--states=all", f"--name={job_name}",
-                          "--format=%K %T"], capture_output=True, text=True, check=True).stdout
-    return sorted(out.splitlines())
+def slurm_states(job_name: str, timeout: float = 30.0) -> list[str]:
+    """'<task id> <state>' of the jobs called ``job_name`` that the cluster still lists.
+
+    slurm.pl returns once every log has its footer; Slurm may still show a task as
+    COMPLETING (epilog, accounting) for a moment after that, so wait for it to settle.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        out = subprocess.run(["squeue", "--noheader", "--array", "--states=all", f"--name={job_name}",
+                              "--format=%K %T"], capture_output=True, text=True, check=True).stdout
+        states = sorted(out.splitlines())
+        if not any(s.endswith(" COMPLETING") for s in states) or time.monotonic() > deadline:
+            return states
+        time.sleep(0.2)
 
 
 def test_array_job_one_log_per_task(slurm_cluster, run_util, tmp_path, monkeypatch):
