@@ -10,7 +10,7 @@ install:
 # The embedded recipe: the baseline (ASR and TTS on train_paired), then the speech chain
 # from it (stage 5), both evaluated by stages 6 and 7; egs/mini_espeak/chain1/RESULTS.md.
 demo: install
-	cd egs/mini_espeak/chain1 && ./run.sh --system baseline --asr-args "--epochs 30" \
+	cd egs/mini_espeak/chain1 && ./run.sh --system baseline --asr-args "--epochs 40" --tts-args "--epochs 30" \
 		&& ./run.sh --stage 5 --system chain \
 		&& ../../../$(PY) -m chain.bin.data_summary . && utils/show_results.sh exp
 
