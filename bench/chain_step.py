@@ -63,7 +63,8 @@ def main() -> None:
     text_only = SpeechTextDataset.from_dirs(dump_dir=None, data_dir="data/train_text_only", tokenizer=tokenizer)
     n = args.updates + 1
     p, s, t = (batches(ds, args.batch_size, n) for ds in (paired, speech_only, text_only))
-    models = {"asr": ModelSlot("asr", asr.train(), ModelOptions()), "tts": ModelSlot("tts", tts.train(), ModelOptions())}
+    models = {name: ModelSlot(name, model.train(), ModelOptions(), epochs=1)
+              for name, model in (("asr", asr), ("tts", tts))}
     chain = ChainOptions()
     paired_times, chain_times = [], []
     for i, (a, b, c) in enumerate(zip(p, s, t)):  # interleaved, so drifting load hits both alike

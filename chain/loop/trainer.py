@@ -81,12 +81,13 @@ class ChainState:
 class ModelSlot:
     """One of the two models with its own optimiser and schedule."""
 
-    def __init__(self, name: str, module: torch.nn.Module, opts: ModelOptions) -> None:
+    def __init__(self, name: str, module: torch.nn.Module, opts: ModelOptions, epochs: int) -> None:
         o = opts.optim
         self.name, self.module = name, module
         self.optimizer = torch.optim.Adam(module.parameters(), lr=o.lr, betas=(o.adam_beta1, o.adam_beta2),
                                           eps=o.adam_eps, weight_decay=o.weight_decay)
-        self.schedule = build_schedule(self.optimizer, opts.schedule, higher_is_better=False)
+        self.schedule = build_schedule(self.optimizer, opts.schedule, higher_is_better=False,
+                                       epochs=epochs)
 
     def state(self) -> dict:
         return {"model": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),
@@ -119,8 +120,8 @@ def train_chain(asr: torch.nn.Module, tts: torch.nn.Module, batches: ChainBatche
         for name, source in (("asr", asr_exp_dir), ("tts", tts_exp_dir)) if main else ():
             (exp_dir / name).mkdir(parents=True, exist_ok=True)
             shutil.copyfile(Path(source) / CONFIG, exp_dir / name / CONFIG)
-        models = {"asr": ModelSlot("asr", asr.to(device), asr_opts),
-                  "tts": ModelSlot("tts", tts.to(device), tts_opts)}
+        models = {"asr": ModelSlot("asr", asr.to(device), asr_opts, loop.epochs),
+                  "tts": ModelSlot("tts", tts.to(device), tts_opts, loop.epochs)}
         state = ChainState()
         found = resume_checkpoint(ckpt_dir) if resume else None
         if found is not None:

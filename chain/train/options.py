@@ -39,12 +39,13 @@ class ScheduleOptions:
 
     scheduler: str = _opt("constant", "learning-rate schedule: constant, noam (linear warmup "
                           "to --lr then 1/sqrt(step) decay), exponential (x --lr-decay per "
-                          "epoch), plateau (x --lr-decay when the dev metric stalls)",
-                          choices=("constant", "noam", "exponential", "plateau"))
+                          "epoch), plateau (x --lr-decay when the dev metric stalls), cosine (half "
+                          "cosine per epoch from --lr to --min-lr over --epochs)",
+                          choices=("constant", "noam", "exponential", "plateau", "cosine"))
     warmup_steps: int = _opt(4000, "noam: updates of linear warmup to the peak --lr")
     lr_decay: float = _opt(0.5, "exponential: factor per epoch; plateau: factor per stall")
     patience: int = _opt(1, "plateau: epochs without dev improvement before decaying")
-    min_lr: float = _opt(0.0, "exponential/plateau: the learning rate never goes below this")
+    min_lr: float = _opt(0.0, "exponential/plateau/cosine: the learning rate never goes below this")
 
 
 @dataclass

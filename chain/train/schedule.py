@@ -5,7 +5,10 @@
   linear warmup to ``lr`` then inverse square-root decay;
 - ``exponential`` (steps each epoch ``e``): ``max(lr * lr_decay ** e, min_lr)``;
 - ``plateau`` (steps each epoch): ``* lr_decay`` after ``patience`` epochs without a
-  better dev metric, never below ``min_lr``.
+  better dev metric, never below ``min_lr``;
+- ``cosine`` (steps each epoch ``e`` of ``E``, from 0): ``min_lr + (lr - min_lr) *
+  (1 + cos(pi * e / E)) / 2``, a half cosine from ``lr`` down towards ``min_lr`` over the
+  run (``E`` is ``--epochs``: resuming with another ``--epochs`` reshapes the rest).
 """
 from __future__ import annotations
 
@@ -49,11 +52,11 @@ class LRSchedule:
             self.scheduler.load_state_dict(state)
 
 
-def _constant(optimizer, opts: ScheduleOptions, higher_is_better: bool) -> LRSchedule:
+def _constant(optimizer, opts: ScheduleOptions, higher_is_better: bool, epochs: int) -> LRSchedule:
     return LRSchedule()
 
 
-def _noam(optimizer, opts: ScheduleOptions, higher_is_better: bool) -> LRSchedule:
+def _noam(optimizer, opts: ScheduleOptions, higher_is_better: bool, epochs: int) -> LRSchedule:
     warmup = max(1, opts.warmup_steps)
 
     def factor(done: int) -> float:
@@ -63,7 +66,7 @@ def _noam(optimizer, opts: ScheduleOptions, higher_is_better: bool) -> LRSchedul
     return LRSchedule(torch.optim.lr_scheduler.LambdaLR(optimizer, factor), per_update=True)
 
 
-def _exponential(optimizer, opts: ScheduleOptions, higher_is_better: bool) -> LRSchedule:
+def _exponential(optimizer, opts: ScheduleOptions, higher_is_better: bool, epochs: int) -> LRSchedule:
     base = optimizer.param_groups[0]["lr"]
     floor = opts.min_lr / base if base > 0 else 0.0
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -71,23 +74,37 @@ def _exponential(optimizer, opts: ScheduleOptions, higher_is_better: bool) -> LR
     return LRSchedule(scheduler)
 
 
-def _plateau(optimizer, opts: ScheduleOptions, higher_is_better: bool) -> LRSchedule:
+def _plateau(optimizer, opts: ScheduleOptions, higher_is_better: bool, epochs: int) -> LRSchedule:
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="max" if higher_is_better else "min", factor=opts.lr_decay,
         patience=opts.patience, min_lr=opts.min_lr)
     return LRSchedule(scheduler, needs_metric=True)
 
 
+def _cosine(optimizer, opts: ScheduleOptions, higher_is_better: bool, epochs: int) -> LRSchedule:
+    base = optimizer.param_groups[0]["lr"]
+    floor = opts.min_lr / base if base > 0 else 0.0
+
+    def factor(epoch: int) -> float:
+        return floor + (1 - floor) * (1 + math.cos(math.pi * min(epoch, epochs) / epochs)) / 2
+
+    return LRSchedule(torch.optim.lr_scheduler.LambdaLR(optimizer, factor))
+
+
 SCHEDULES: dict[str, Callable[..., LRSchedule]] = {
     "constant": _constant, "noam": _noam, "exponential": _exponential, "plateau": _plateau,
+    "cosine": _cosine,
 }
 
 
 def build_schedule(optimizer: torch.optim.Optimizer, opts: ScheduleOptions, *,
-                   higher_is_better: bool = False) -> LRSchedule:
-    """The schedule named ``opts.scheduler``; a bad name lists the valid ones."""
+                   higher_is_better: bool = False, epochs: int = 1) -> LRSchedule:
+    """The schedule named ``opts.scheduler`` for a run of ``epochs`` epochs; a bad name
+    lists the valid ones."""
     if opts.scheduler not in SCHEDULES:
         raise ValueError(f"--scheduler must be one of {', '.join(SCHEDULES)}: got '{opts.scheduler}'")
     if not 0 < opts.lr_decay <= 1:
         raise ValueError(f"--lr-decay must be in (0, 1]: got {opts.lr_decay}")
-    return SCHEDULES[opts.scheduler](optimizer, opts, higher_is_better)
+    if epochs < 1:
+        raise ValueError(f"--epochs must be at least 1: got {epochs}")
+    return SCHEDULES[opts.scheduler](optimizer, opts, higher_is_better, epochs)

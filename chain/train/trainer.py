@@ -92,7 +92,8 @@ def train(model: torch.nn.Module, train_loader_factory: Callable[[int], Iterable
         optimizer = torch.optim.Adam(model.parameters(), lr=o.lr, betas=(o.adam_beta1, o.adam_beta2),
                                      eps=o.adam_eps, weight_decay=o.weight_decay)
         higher = options.snapshot.higher_is_better
-        schedule = build_schedule(optimizer, options.schedule, higher_is_better=higher)
+        schedule = build_schedule(optimizer, options.schedule, higher_is_better=higher,
+                                  epochs=options.loop.epochs)
         if schedule.needs_metric and dev_loader is None:
             raise ValueError("--scheduler plateau needs a dev set: give one or pick another schedule")
         scaler = make_scaler(device, amp)

@@ -23,8 +23,8 @@ def one_thread():
 
 
 def slots(asr=None) -> dict[str, ModelSlot]:
-    return {"asr": ModelSlot("asr", (asr or tiny_asr()).train(), ModelOptions()),
-            "tts": ModelSlot("tts", tiny_tts().train(), ModelOptions())}
+    return {"asr": ModelSlot("asr", (asr or tiny_asr()).train(), ModelOptions(), epochs=1),
+            "tts": ModelSlot("tts", tiny_tts().train(), ModelOptions(), epochs=1)}
 
 
 def group(rank: int) -> dict[str, list[dict]]:

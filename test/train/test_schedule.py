@@ -81,8 +81,23 @@ def test_state_round_trip():
     assert lr_of(opt2) == lr_of(opt)
 
 
+def test_cosine_falls_from_lr_to_min_lr_over_the_epochs():
+    opt = optimizer(1.0)
+    schedule = build_schedule(opt, ScheduleOptions(scheduler="cosine", min_lr=0.2), epochs=4)
+    schedule.step_update()
+    lrs = [lr_of(opt)]
+    for _ in range(5):
+        schedule.step_epoch(None)
+        lrs.append(lr_of(opt))
+    half = [(1 + math.cos(math.pi * e / 4)) / 2 for e in range(5)]
+    assert lrs == pytest.approx([0.2 + 0.8 * h for h in half] + [0.2])
+    assert lrs[2] == pytest.approx(0.6)  # half way: the mean of lr and min_lr
+
+
 def test_bad_options_raise():
-    with pytest.raises(ValueError, match="must be one of " + ", ".join(SCHEDULES) + ": got 'cosine'"):
-        build_schedule(optimizer(), ScheduleOptions(scheduler="cosine"))
+    with pytest.raises(ValueError, match="must be one of " + ", ".join(SCHEDULES) + ": got 'linear'"):
+        build_schedule(optimizer(), ScheduleOptions(scheduler="linear"))
     with pytest.raises(ValueError, match="lr-decay"):
         build_schedule(optimizer(), ScheduleOptions(scheduler="exponential", lr_decay=2.0))
+    with pytest.raises(ValueError, match="--epochs must be at least 1"):
+        build_schedule(optimizer(), ScheduleOptions(scheduler="cosine"), epochs=0)
