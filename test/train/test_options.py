@@ -29,7 +29,7 @@ def test_command_line_and_yaml_config(tmp_path):
     assert options.start == InitOptions(resume=True, init_prefixes=("encoder.", "decoder."))
 
 
-@pytest.mark.parametrize("argv", [["--amp", "fp8"], ["--scheduler", "cosine"], ["--resume", "yes"]])
+@pytest.mark.parametrize("argv", [["--amp", "fp8"], ["--scheduler", "linear"], ["--resume", "yes"]])
 def test_bad_values_are_rejected(argv, capsys):
     with pytest.raises(SystemExit):
         parser().parse_args(argv)
