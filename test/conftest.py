@@ -1,7 +1,12 @@
 """Fixtures shared across the test suite."""
+import os
+
 import pytest
 
-from fixtures.recipe import copy_recipe, run
+from fixtures.recipe import ROOT, copy_recipe, run
+
+# subprocesses (python -m chain.bin.*) import this checkout's package, like the tests do
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,8 @@ if [ ! -x "${MAIN_ROOT}/tools/venv/bin/python" ]; then
     return 1
 fi
 export PATH="${MAIN_ROOT}/tools/venv/bin:${PATH}"
+# this checkout's package, whichever checkout the venv was installed from
+export PYTHONPATH="${MAIN_ROOT}${PYTHONPATH:+:${PYTHONPATH}}"
 export LC_ALL=C
 export PYTHONUNBUFFERED=1
 export MPLBACKEND=Agg
