@@ -47,6 +47,9 @@ _OPTIONS: dict[str, tuple[str, type, str | None]] = {
     "dropout": ("dropout of the encoder FC layers and of the prenet", float, None),
     "stop_pos_weight": ("weight of the positive (end of speech) class in the stop BCE of "
                         "Eq. (14)", float, None),
+    "loss_reduction": ("L2 terms of Eq. (14): mean (per frame and bin, terms of comparable "
+                       "scale) or sum (over bins, per frame: Eq. (14) as written, mel x D_mel "
+                       "and linear x D_lin)", str, None),
     "guided_attn_weight": ("weight of the guided attention loss (a diagonal prior that speeds up "
                            "alignment; not in the paper); 0: off", float, None),
     "guided_attn_sigma": ("width g of the guided attention prior", float, None),

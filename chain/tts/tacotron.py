@@ -39,6 +39,8 @@ from chain.nets.lstm_steps import LSTMSteps
 from chain.nets.masks import make_non_pad_mask
 from chain.nets.prenet import Prenet
 
+LOSS_REDUCTIONS = ("mean", "sum")  # how the L2 terms of Eq. (14) treat the bins (Tacotron.forward)
+
 
 class Tacotron(nn.Module):
     """Tacotron TTS of the machine speech chain paper (sections III-C, III-D2, IV-C).
@@ -89,6 +91,7 @@ class Tacotron(nn.Module):
         # training
         dropout: float = 0.5,
         stop_pos_weight: float = 5.0,
+        loss_reduction: str = "mean",
         guided_attn_weight: float = 0.0,
         guided_attn_sigma: float = 0.2,
     ) -> None:
@@ -105,6 +108,9 @@ class Tacotron(nn.Module):
         self.r, self.spk_dim = reduction_factor, spk_dim
         self.sos_id, self.eos_id, self.pad_id = sos_id, eos_id, pad_id
         self.stop_pos_weight = stop_pos_weight
+        if loss_reduction not in LOSS_REDUCTIONS:
+            raise ValueError(f"loss_reduction must be one of {', '.join(LOSS_REDUCTIONS)}: got {loss_reduction!r}")
+        self.loss_reduction = loss_reduction
         if guided_attn_weight < 0 or guided_attn_sigma <= 0:
             raise ValueError(f"guided_attn_weight must be >= 0 and guided_attn_sigma > 0: got "
                              f"{guided_attn_weight}, {guided_attn_sigma}")
@@ -304,11 +310,14 @@ class Tacotron(nn.Module):
 
         batch: tokens (B, L), token_lengths (B,), feats (B, T, D_mel), feat_lengths (B,),
         linear (B, T, D_lin), optional spk_vecs (B, S) (read only when spk_dim > 0).
-        loss = mean squared error of mel and of linear over valid frames and bins (the
-        squared norms of Eq. 14 divided by the dimension, so the three terms have
-        comparable scale) + BCE of the stop logits with positive weight ``stop_pos_weight``
-        (+ ``guided_attn_weight`` x the guided attention loss, chain.nets.guided_attention,
-        when that weight is positive: a diagonal prior that speeds up alignment).
+        mel_l2, linear_l2 = mean squared error over valid frames and bins. The loss is
+        ``loss_reduction`` "mean": mel_l2 + linear_l2 + stop BCE (the squared norms of
+        Eq. 14 divided by the bins, so the three terms have comparable scale), or "sum":
+        D_mel * mel_l2 + D_lin * linear_l2 + stop BCE (Eq. 14 as written: squared norms
+        summed over bins, averaged over frames). The stop BCE has positive weight
+        ``stop_pos_weight`` (+ ``guided_attn_weight`` x the guided attention loss,
+        chain.nets.guided_attention, when that weight is positive: a diagonal prior that
+        speeds up alignment). The statistics report mel_l2 and linear_l2 per bin either way.
         """
         for key in ("tokens", "token_lengths", "feats", "feat_lengths", "linear"):
             if key not in batch:
@@ -329,7 +338,10 @@ class Tacotron(nn.Module):
         target = stop_target[stop_mask].to(logits.dtype)
         stop_bce = F.binary_cross_entropy_with_logits(
             logits, target, pos_weight=logits.new_tensor(self.stop_pos_weight))
-        loss = mel_l2 + linear_l2 + stop_bce
+        if self.loss_reduction == "sum":
+            loss = self.mel_dim * mel_l2 + self.linear_dim * linear_l2 + stop_bce
+        else:
+            loss = mel_l2 + linear_l2 + stop_bce
         stop_acc = ((logits > 0) == (target > 0.5)).float().mean()
         stats = dict(mel_l2=mel_l2.item(), linear_l2=linear_l2.item(),
                      stop_bce=stop_bce.item(), stop_acc=stop_acc.item())

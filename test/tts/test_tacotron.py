@@ -104,6 +104,34 @@ def test_loss_is_eq14_with_grouped_targets_and_stop_from_last_frame():
     assert stats["loss"] == pytest.approx(stats["mel_l2"] + stats["linear_l2"] + stats["stop_bce"], rel=1e-5)
 
 
+def test_sum_reduction_is_eq14_as_written_and_ignores_padding():
+    """loss_reduction sum: squared norms over the bins, averaged over valid frames (Eq. 14),
+    i.e. the mean form's L2 terms times the bins; padded frames hold garbage and count nowhere."""
+    batch = make_batch()
+    for i, length in enumerate((11, 6, 8)):
+        batch["feats"][i, length:] = 1e3
+        batch["linear"][i, length:] = -1e3
+    torch.manual_seed(2)
+    mean_model = tiny().eval()
+    torch.manual_seed(2)
+    sum_model = tiny(loss_reduction="sum").eval()
+    with torch.no_grad():
+        mean_loss, mean = mean_model(batch)
+        sum_loss, summed = sum_model(batch)
+        out = sum_model.teacher_forced(batch["tokens"], batch["token_lengths"], batch["feats"],
+                                       batch["feat_lengths"])
+    norms, frames = 0.0, 0
+    for i, length in enumerate((11, 6, 8)):
+        norms += float(((out["mel"][i, :length] - batch["feats"][i, :length]) ** 2).sum())
+        norms += float(((out["linear"][i, :length] - batch["linear"][i, :length]) ** 2).sum())
+        frames += length
+    assert sum_loss.item() == pytest.approx(norms / frames + summed["stop_bce"], rel=1e-5)
+    assert sum_loss.item() == pytest.approx(
+        MEL * mean["mel_l2"] + LIN * mean["linear_l2"] + mean["stop_bce"], rel=1e-5)
+    assert summed["mel_l2"] == pytest.approx(mean["mel_l2"], rel=1e-6)  # stats stay per bin
+    assert mean_loss.item() == pytest.approx(mean["mel_l2"] + mean["linear_l2"] + mean["stop_bce"], rel=1e-5)
+
+
 def overfit_batch():
     """Two utterances with smooth targets: frame t of utterance i is a slow sine pattern."""
     feat_lengths = torch.tensor([14, 9])
@@ -254,6 +282,7 @@ def test_speaker_vector_changes_output_and_is_checked():
     (dict(attention_conf=dict(widths=3)), "widths"),
     (dict(eos_id=99), "eos_id"),
     (dict(guided_attn_weight=-1.0), "guided_attn_weight"),
+    (dict(loss_reduction="max"), "mean, sum: got 'max'"),
 ])
 def test_bad_options_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
