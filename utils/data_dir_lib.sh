@@ -2,7 +2,7 @@
 # utils/data_dir_lib.sh: the files of a Kaldi data dir and the functions shared by
 # fix_data_dir.sh, subset_data_dir.sh and combine_data.sh (sourced, not run).
 #
-# Files of a data dir (DESIGN.md section 3); every one holds "<key> <value...>" lines
+# Files of a data dir (docs/data.md); every one holds "<key> <value...>" lines
 # sorted by key with LC_ALL=C, one line per key:
 #   keyed by utterance: utt2spk, segments, $UTT_FILES, and wav.scp when there are no segments
 #   keyed by recording: wav.scp when there are segments ("<utt> <recording> <start> <end>")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# utils/validate_data_dir.sh: check a Kaldi data dir against DESIGN.md section 3.
+# utils/validate_data_dir.sh: check a Kaldi data dir against docs/data.md.
 #
 # Contract: reads <data-dir>, writes nothing. Checks
 #   - utt2spk and spk2utt exist; wav.scp unless --no-wav true; text unless --no-text true;

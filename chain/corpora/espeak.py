@@ -1,4 +1,4 @@
-"""espeak-ng through ctypes: 16 kHz speech and time-aligned phones (DESIGN.md section 7).
+"""espeak-ng through ctypes: 16 kHz speech and time-aligned phones.
 
 The library and its voice data come from the ``espeakng_loader`` package; nothing is
 installed system-wide. A voice is named ``<language>[+<variant>]``, e.g. ``en-gb+m3``:

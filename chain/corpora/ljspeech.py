@@ -10,7 +10,7 @@ split on ``|`` by hand. The normalised third column (numbers and abbreviations
 spelled out) is used, the raw second one only where the third is empty; both go
 through :func:`chain.text.normalize.normalize`.
 
-:func:`prepare` writes the chain's data dirs (DESIGN.md section 2): speaker ``LJ``,
+:func:`prepare` writes the chain's data dirs (docs/data.md): speaker ``LJ``,
 utterance id = clip id (``LJ001-0001``), ``wav.scp`` with absolute paths (the wavs
 are resampled to 16 kHz at feature extraction); shuffled 94% train / 3% dev / 3%
 test, and train cut into paired 30%, speech-only 35% and text-only 35%.

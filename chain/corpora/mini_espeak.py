@@ -5,7 +5,7 @@ sentences of 2-12 words from the templates below (statements, questions, commas,
 colons, apostrophes, hyphenated numbers), every character in the paper's set
 ``a-z ,:'?.-``. :func:`make_corpus` gives each sentence to one speaker (an espeak-ng
 voice, :func:`speaker_voices`), synthesises 16 kHz wavs in parallel processes and
-writes the Kaldi data dirs of DESIGN.md section 2: ``train_paired``,
+writes the Kaldi data dirs of docs/data.md: ``train_paired``,
 ``train_speech_only``, ``train_text_only``, ``train_full``, ``dev``, ``test``, plus
 ``local/phones.ctm`` (phone alignments), ``local/corpus.txt`` and ``local/spk2voice``.
 """
@@ -199,7 +199,7 @@ def speaker_voices(num: int) -> list[Speaker]:
 # ---------------------------------------------------------------- data dirs
 def split_sets(data: DataDir, speakers: list[str], seed: int, paired: float = 0.30,
                speech_only: float = 0.35, dev: float = 0.05, test: float = 0.05) -> dict[str, DataDir]:
-    """train_* / dev / test of DESIGN.md section 2.
+    """train_* / dev / test of docs/data.md.
 
     With >= 10 speakers the last two are held out: all their utterances are ``test`` and
     ``dev`` is a ``dev`` share of the others'; with fewer, dev and test are shares of all.

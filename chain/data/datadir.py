@@ -1,4 +1,4 @@
-"""Kaldi data directories (DESIGN.md section 3).
+"""Kaldi data directories (docs/data.md).
 
 A data dir holds ``key value`` files sorted by key with ``LC_ALL=C`` (byte order):
 ``wav.scp``, ``text``, ``utt2spk``, ``spk2utt`` and optionally ``segments``,
@@ -98,7 +98,7 @@ class DataDir:
         return d
 
     def validate(self, path: str | os.PathLike = "<data dir>") -> None:
-        """Check the cross-file contract of section 3 of DESIGN.md."""
+        """Check the cross-file contract of docs/data.md."""
         path = Path(path)
         if self.wav_scp is None and self.text is None:
             raise DataError(path, "neither wav.scp nor text: nothing to use")

@@ -2,7 +2,7 @@
 
 Stage 1 writes ``dump/<set>/feats.scp`` (log-mel), ``linear.scp`` (log-linear, TTS) and
 ``utt2num_frames``; ``data/<set>/text`` holds the transcripts and ``data/cmvn.ark`` the
-global CMVN stats (DESIGN.md section 3). Only the scp lines are kept in memory; each
+global CMVN stats (docs/data.md). Only the scp lines are kept in memory; each
 ``__getitem__`` reads one matrix (ESPnet v1's single ``data.json`` ran out of memory).
 
 A set may lack text (``train_speech_only``) or features (``train_text_only``). Keys of
@@ -41,7 +41,7 @@ class SpeechTextDataset(Dataset):
     Keys appear only when their file is given. ``feats`` are CMVN-normalised when
     ``cmvn`` (a Kaldi stats matrix ``(2, D + 1)`` or the path of one) is given, and
     ``linear`` when ``linear_cmvn`` (stats of the linear spectrograms) is (the TTS learns
-    normalised targets, DESIGN.md section 3).
+    normalised targets, docs/data.md).
     ``lengths`` are frames (tokens for a text-only set), known without reading features
     when ``utt2num_frames`` is given.
     """

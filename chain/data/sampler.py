@@ -1,4 +1,4 @@
-"""Length-bucketed batches (DESIGN.md section 3).
+"""Length-bucketed batches (docs/data.md, Batches).
 
 Utterances are sorted by length (longest first) and cut greedily into batches under
 up to three limits, any of which may be off (0):

@@ -1,4 +1,4 @@
-"""Train/dev/test and paired/speech-only/text-only splits (DESIGN.md section 2, Fig. 5).
+"""Train/dev/test and paired/speech-only/text-only splits (docs/data.md, Fig. 5 of the paper).
 
 The chain's unpaired sets are separate data dirs: ``train_speech_only`` has no
 ``text`` and ``train_text_only`` has no ``wav.scp``, so no stage can read what it

@@ -4,7 +4,7 @@ The ASR encoder of the machine speech chain paper (section III-D2) stacks three
 BiLSTM layers and subsamples the sequence after them to 1/8 of its length. Choices:
 
 - Padding: input is padded at the end and run through plain (unpacked) LSTMs, which is
-  ~9x faster than packed sequences on CPU (DESIGN.md section 3). The forward direction
+  ~9x faster than packed sequences on CPU (docs/data.md, Batches). The forward direction
   reads valid frames first, so padding cannot reach them. The backward direction is a
   second unidirectional LSTM run on each sequence reversed *within its own length*
   (``reverse_padded``), then reversed back; it too reads padding last. Valid outputs are

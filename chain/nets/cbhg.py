@@ -95,7 +95,7 @@ class PaddedBiRNN(nn.Module):
 
     Two unidirectional RNNs; the backward one reads each sequence reversed within its
     length (``reverse_padded``). Padded RNN calls are used instead of packed sequences
-    because they are much faster on CPU (DESIGN.md section 3). On CPU the two GRUs run
+    because they are much faster on CPU (docs/data.md, Batches). On CPU the two GRUs run
     side by side in one loop (chain.nets.gru); otherwise (LSTMs, or cuDNN's fused GRU on
     GPU) each is one ``nn.GRU`` / ``nn.LSTM`` call.
     """

@@ -1,4 +1,4 @@
-"""Subword tokenizer on sentencepiece (BPE or unigram), the subword option of DESIGN.md section 3.
+"""Subword tokenizer on sentencepiece (BPE or unigram), the subword option of docs/data.md.
 
 Models are trained so that the ids agree with :class:`~chain.text.char_tokenizer.CharTokenizer`:
 ``pad_id=0, unk_id=1, bos_id=2, eos_id=3`` with the pieces ``<pad> <unk> <s> </s>``.

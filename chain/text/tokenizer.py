@@ -1,4 +1,4 @@
-"""The token inventory shared by the ASR and the TTS (stage 2, DESIGN.md section 3).
+"""The token inventory shared by the ASR and the TTS (stage 2, docs/data.md).
 
 A language dir (``data/lang``) holds:
 

@@ -1,6 +1,6 @@
 """Device selection, mixed precision and the distributed hooks of the trainers.
 
-Distributed training (one process per device, DESIGN.md section 6) needs these from the
+Distributed training (one process per device; see README.md) needs these from the
 loops, all here: the model is wrapped in one place (:func:`wrap_model`) or its gradients
 averaged by hand (:func:`average_gradients`, for models trained through more methods
 than ``forward``), only rank 0 writes files (:func:`is_main`), and every rank takes the

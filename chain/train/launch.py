@@ -1,4 +1,4 @@
-"""Rank and world size from the launcher, and the process group (DESIGN.md section 6).
+"""Rank and world size from the launcher, and the process group.
 
 One process per device, started by ``torchrun`` locally or by ``srun`` under Slurm.
 torchrun sets ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``, ``MASTER_PORT``.

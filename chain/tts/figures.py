@@ -5,7 +5,7 @@ For each of the first ``n`` utterances of the first dev batch, in ``figures/epoc
 - ``<utt>.attn.png``: teacher-forced attention (decoder steps x characters + ``</s>``);
 - ``<utt>.mel.png``: teacher-forced mel above the target (normalised log-mel);
 - ``<utt>.gen_attn.png`` and ``<utt>.gen_mel.png``: the same for free-running generation,
-  the mode that shows skipping, repeating or never stopping (DESIGN.md section 5).
+  the mode that shows skipping, repeating or never stopping.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The stages shared by every chain recipe (DESIGN.md section 2). A recipe's run.sh
+# The stages shared by every chain recipe (docs/data.md). A recipe's run.sh
 # sets its corpus options and calls this script; the stage numbers mean the same
 # in every recipe:
 #   0 data preparation (local/data.sh)   1 features + CMVN   2 token inventory

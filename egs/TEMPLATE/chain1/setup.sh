@@ -39,7 +39,7 @@ RUN
 cat > "${dir}/local/data.sh" <<'DATA'
 #!/usr/bin/env bash
 # Stage 0 of this recipe: write the Kaldi data dirs data/{train_full,train_paired,
-# train_speech_only,train_text_only,dev,test} (DESIGN.md section 2). See
+# train_speech_only,train_text_only,dev,test} (docs/data.md). See
 # egs/ljspeech/chain1/local/data.sh and chain/bin/prepare_ljspeech.py for an example.
 set -euo pipefail
 echo "$0: this recipe has no data preparation yet: edit $0" >&2

@@ -2,7 +2,7 @@
 # Stage 0 of the LJSpeech recipe: download LJSpeech-1.1 (unless it is there) and
 # write data/{train_full,train_paired,train_speech_only,train_text_only,dev,test}:
 # shuffled 94/3/3 train/dev/test, train cut 30/35/35 into paired / speech-only /
-# text-only (paper 000 section III-D1; DESIGN.md section 2).
+# text-only (the machine speech chain paper, section III-D1; docs/data.md).
 set -euo pipefail
 
 db_dir=downloads        # where LJSpeech-1.1/ is (or is downloaded to)
