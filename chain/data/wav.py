@@ -15,7 +15,8 @@ from 22050 Hz to 16000 Hz"). With ``strict=True`` either conversion is an error.
 
 Bad input raises :class:`~chain.data.datadir.DataError` naming the ``wav.scp``
 path and line (or the ``segments`` line) and the utterance: missing, empty or
-unreadable file, failing command (exit status and its last stderr line), zero or
+unreadable file, a WAV file or stream whose header announces more samples than
+follow it (truncated), failing command (exit status and its last stderr line), zero or
 non-finite samples, segment outside its recording. (Kaldi's ``file.ark:offset``
 wav entries are not supported: use a ``wav-copy ... - |`` command.)
 """
@@ -28,7 +29,7 @@ import struct
 import subprocess
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 import numpy as np
 import soundfile
@@ -46,23 +47,68 @@ class AudioError(Exception):
     """A problem with one audio source; the caller adds file and line."""
 
 
+# Data chunk sizes that programs writing WAV to a pipe leave for "unknown length" (they
+# cannot seek back): 0, 0xFFFFFFFF, or sox's 0x7FFFF000 and its neighbours.
+_UNKNOWN_SIZE_MIN = 0x7FFF0000
+
+
+def _riff_data_chunk(f: BinaryIO) -> tuple[int, int] | None:
+    """``(offset, declared size)`` of the ``data`` chunk of a RIFF/WAVE file object, or
+    None when it is not a WAV file (or has no data chunk)."""
+    f.seek(0)
+    head = f.read(12)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    pos = 12
+    while True:
+        f.seek(pos)
+        chunk = f.read(8)
+        if len(chunk) < 8:
+            return None
+        size = struct.unpack("<I", chunk[4:])[0]
+        if chunk[:4] == b"data":
+            return pos, size
+        pos += 8 + size + (size & 1)
+
+
+def _truncation(declared: int, present: int) -> str | None:
+    """Why the samples are cut (the header announces more bytes than follow it), or None."""
+    if declared <= present:
+        return None
+    return f"its header announces {declared} bytes of samples, {present} are there"
+
+
 def _fix_riff_stream(data: bytes) -> bytes:
     """Set the RIFF and data chunk sizes of a WAV stream to the bytes actually there.
 
-    Programs writing WAV to a pipe cannot seek back, so they leave 0 or 0xFFFFFFFF.
+    Programs writing WAV to a pipe cannot seek back, so they leave 0 or 0xFFFFFFFF; a
+    real size larger than the bytes that follow means a truncated stream (AudioError).
     """
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+    found = _riff_data_chunk(io.BytesIO(data))
+    if found is None:
         return data
+    pos, declared = found
+    present = len(data) - pos - 8
+    why = _truncation(declared, present)
+    if why and 0 < declared < _UNKNOWN_SIZE_MIN:
+        raise AudioError(f"truncated output of the command: {why}")
     buf = bytearray(data)
     struct.pack_into("<I", buf, 4, min(len(buf) - 8, 0xFFFFFFFF))
-    pos = 12
-    while pos + 8 <= len(buf):
-        chunk, size = bytes(buf[pos:pos + 4]), struct.unpack_from("<I", buf, pos + 4)[0]
-        if chunk == b"data":
-            struct.pack_into("<I", buf, pos + 4, len(buf) - pos - 8)
-            break
-        pos += 8 + size + (size & 1)
+    struct.pack_into("<I", buf, pos + 4, present)
     return bytes(buf)
+
+
+def _check_wav_file(path: str) -> None:
+    """AudioError if the WAV file ``path`` holds fewer sample bytes than its header says
+    (libsndfile would read the part that is there without a word)."""
+    with open(path, "rb") as f:
+        found = _riff_data_chunk(f)
+    if found is not None:
+        pos, declared = found
+        why = _truncation(declared, os.path.getsize(path) - pos - 8)
+        if why:
+            raise AudioError(f"truncated file '{path}': {why} (a copy cut short? copy or "
+                             "create it again)")
 
 
 def _run_pipe(command: str) -> bytes:
@@ -91,6 +137,7 @@ def load_audio(value: str) -> tuple[np.ndarray, int]:
             raise AudioError(f"no such file '{value}'")
         if os.path.getsize(value) == 0:
             raise AudioError(f"empty file '{value}' (0 bytes)")
+        _check_wav_file(value)
         source, what = value, f"file '{value}'"
     try:
         samples, rate = soundfile.read(source, dtype="float32", always_2d=True)

@@ -116,11 +116,20 @@ def _bad_value(tmp_path, kind):
         return f"cat {tmp_path / 'nope.wav'} | cat |", "exit status 1"
     if kind == "silent pipe":
         return "true |", "wrote nothing"
+    if kind == "truncated":
+        data = write_wav(tmp_path / "full.wav", tone()).read_bytes()
+        (tmp_path / "cut.wav").write_bytes(data[:len(data) - 3001])  # header intact, samples cut
+        return str(tmp_path / "cut.wav"), r"truncated file .*cut.wav': its header announces 16000 " \
+            r"bytes of samples, 12999 are there"
+    if kind == "truncated pipe":
+        data = write_wav(tmp_path / "full.wav", tone()).read_bytes()
+        (tmp_path / "cut.wav").write_bytes(data[:len(data) - 3001])
+        return f"cat {tmp_path / 'cut.wav'} |", "truncated output of the command"
     raise AssertionError(kind)
 
 
 @pytest.mark.parametrize("kind", ["missing", "empty", "corrupt", "no samples", "nan", "failing pipe",
-                                  "failing pipe stage", "silent pipe"])
+                                  "failing pipe stage", "silent pipe", "truncated", "truncated pipe"])
 def test_bad_input_names_wav_scp_line_and_utterance(tmp_path, kind):
     value, what = _bad_value(tmp_path, kind)
     good = write_wav(tmp_path / "good.wav", tone())
