@@ -3,8 +3,9 @@
 #
 # Contract: reads every <exp-root>/*/decode_*/result.txt (chain.bin.score: "CER x% ...
 # WER y% ...") and <exp-root>/*/synth_*/result.txt (chain.bin.tts_eval: "mel_l2 a
-# stop_acc b CER x% WER y% hit_cap n/m ...") and prints one row per file to stdout:
-# experiment, what (decode/synth and set), CER, WER, mel L2, stop accuracy, length-cap hits.
+# stop_acc b MCD cdB F0_RMSE dHz VUV e% CER x% WER y% hit_cap n/m ...") and prints one row
+# per file to stdout: experiment, what (decode/synth and set), CER, WER, mel L2, stop
+# accuracy, mel-cepstral distortion, F0 RMSE, voiced/unvoiced error, length-cap hits.
 # The models of stage 5 sit one level deeper (<exp-root>/chain_x/asr/decode_*/result.txt);
 # their experiment is shown as chain_x/asr.
 set -euo pipefail
@@ -33,14 +34,14 @@ if [ -z "$results" ]; then
   exit 1
 fi
 
-echo "| experiment | result | CER | WER | mel L2 | stop acc | hit cap |"
-echo "|---|---|---|---|---|---|---|"
+echo "| experiment | result | CER | WER | mel L2 | stop acc | MCD | F0 RMSE | V/UV err | hit cap |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for f in $results; do
   dir=$(dirname "$f")
   awk -v expname="$(dirname "${dir#"$root"/}")" -v what="$(basename "$dir")" '
-    { for (i = 1; i < NF; i++) if ($i ~ /^(CER|WER|mel_l2|stop_acc|hit_cap)$/) v[$i] = $(i + 1) }
+    { for (i = 1; i < NF; i++) if ($i ~ /^(CER|WER|mel_l2|stop_acc|MCD|F0_RMSE|VUV|hit_cap)$/) v[$i] = $(i + 1) }
     END {
-      n = split("CER WER mel_l2 stop_acc hit_cap", keys, " ")
+      n = split("CER WER mel_l2 stop_acc MCD F0_RMSE VUV hit_cap", keys, " ")
       row = "| " expname " | " what
       for (k = 1; k <= n; k++) row = row " | " ((keys[k] in v) ? v[keys[k]] : "-")
       print row " |"

@@ -1,10 +1,13 @@
 """Score a trained TTS on a test set (stage 7).
 
 Teacher-forced mel L2 and stop accuracy on the real speech of --data-dir (definitions
-in chain.metrics.tts), and, with --asr-exp-dir, the CER/WER of the synthesised speech
-of --synth-dir (chain.bin.tts_decode) as recognised by that ASR. Writes in --out-dir
-result.txt (one line: mel_l2, stop_acc, CER, WER, how many generations hit the length
-cap) and, with an ASR, hyp.trn and ref.trn; prints the line. Run from the recipe dir:
+in chain.metrics.tts); with --synth-dir (chain.bin.tts_decode), the mel-cepstral
+distortion (dB), F0 RMSE (Hz) and voiced/unvoiced error of its waveforms against those
+of --data-dir (WORLD analysis, DTW-aligned: chain.metrics.world); with --asr-exp-dir,
+the CER/WER of the synthesised speech as recognised by that ASR. Writes in --out-dir
+result.txt (one line: mel_l2, stop_acc, MCD, F0_RMSE, VUV, CER, WER, how many
+generations hit the length cap) and, with an ASR, hyp.trn and ref.trn; prints the line.
+Run from the recipe dir:
   python -m chain.bin.tts_eval --exp-dir exp/tts_paired --data-dir dump/test \\
       --synth-dir exp/tts_paired/synth_test --asr-exp-dir exp/asr_paired \\
       --out-dir exp/tts_paired/synth_test
@@ -17,9 +20,10 @@ from pathlib import Path
 import configargparse
 import torch
 
-from chain.bin._args import make_parser, setup_logging
+from chain.bin._args import make_parser, setup_logging, str2bool
+from chain.feats.world import F0_METHODS
 from chain.fileio import atomic_write
-from chain.tts.evaluate import synthetic_speech_cer, teacher_forced_scores, write_trn
+from chain.tts.evaluate import synthetic_speech_cer, teacher_forced_scores, world_scores, write_trn
 from chain.train.device import select_device
 from chain.tts.synthesize import load_tts
 
@@ -40,6 +44,12 @@ def get_parser() -> configargparse.ArgumentParser:
                         help="ASR experiment dir of chain.bin.asr_train; none: no CER of synthetic speech")
     parser.add_argument("--asr-checkpoint", default="best.pt", help="ASR weights inside --asr-exp-dir")
     parser.add_argument("--beam", type=int, default=5, help="ASR beam size (1: greedy)")
+    parser.add_argument("--world", type=str2bool, default=True,
+                        help="true: MCD, F0 RMSE and V/UV error of the --synth-dir waveforms (WORLD)")
+    parser.add_argument("--mcep-order", type=int, default=24,
+                        help="mel-cepstrum order of the MCD (c_1..c_order; c_0 is excluded)")
+    parser.add_argument("--f0-method", default="dio", choices=F0_METHODS,
+                        help="WORLD F0 estimator: dio (+ StoneMask refinement) or harvest (slower)")
     parser.add_argument("--batch-size", type=int, default=16, help="utterances per batch")
     parser.add_argument("--out-dir", required=True, help="where result.txt, hyp.trn and ref.trn go")
     parser.add_argument("--ngpu", type=int, default=0, choices=(0, 1), help="0: CPU, 1: one GPU")
@@ -60,6 +70,13 @@ def main(argv=None) -> None:
         counts = teacher_forced_scores(model, tokenizer, args.data_dir, mel_stats=mel_stats,
                                        batch_size=args.batch_size, device=device)
         fields = [f"mel_l2 {counts.mel_l2:.4f}", f"stop_acc {counts.stop_acc:.4f}"]
+        if args.synth_dir and args.world:
+            world = world_scores(args.data_dir, args.synth_dir, mcep_order=args.mcep_order,
+                                 f0_method=args.f0_method)
+            f0_rmse = f"{world.f0_rmse:.2f}Hz" if world.voiced_both else "-"  # -: no frame voiced in both
+            fields += [f"MCD {world.mcd:.2f}dB", f"F0_RMSE {f0_rmse}", f"VUV {100 * world.vuv_error:.2f}%"]
+        else:
+            fields += ["MCD n/a", "F0_RMSE n/a", "VUV n/a"]
         cer = None
         if args.asr_exp_dir:
             cer = synthetic_speech_cer(args.asr_exp_dir, args.synth_dir, checkpoint=args.asr_checkpoint,

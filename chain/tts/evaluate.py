@@ -5,7 +5,9 @@ Two kinds of score (section III-D3 and IV-D of the machine speech chain paper):
 - teacher-forced mel L2 and stop accuracy against the real speech of the set
   (:mod:`chain.metrics.tts` defines them exactly);
 - the CER/WER of the synthesised speech as recognised by a trained ASR: how intelligible
-  the generated log-mel is to the model the chain feeds it to.
+  the generated log-mel is to the model the chain feeds it to;
+- mel-cepstral distortion, F0 RMSE and voicing error of the synthesised waveforms against
+  the real ones, from WORLD analysis (:mod:`chain.metrics.world` defines them).
 """
 from __future__ import annotations
 
@@ -13,14 +15,18 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import soundfile
 import torch
 
 from chain.data.datadir import DataError, read_kv
 from chain.data.dataset import SpeechTextDataset
 from chain.data.sampler import BucketBatchSampler, loader_factory
+from chain.data.wav import WavScpReader
+from chain.feats.world import world_features
 from chain.fileio import atomic_write
 from chain.metrics.error_rate import Score, score
 from chain.metrics.tts import TTSCounts, teacher_forced_counts
+from chain.metrics.world import WorldCounts, utterance_counts
 from chain.text.tokenizer import Tokenizer
 from chain.tts.tacotron import Tacotron
 
@@ -66,6 +72,34 @@ def synthetic_speech_cer(asr_exp_dir: str | os.PathLike, synth_dir: str | os.Pat
     hyps = recognize(model, dataset, tokenizer, beam=beam, batch_size=batch_size, device=device)
     refs = read_kv(synth_dir / "text", allow_empty_value=True)
     return SynthCER(score(refs, hyps), refs, hyps)
+
+
+def world_scores(data_dir: str | os.PathLike, synth_dir: str | os.PathLike, *, mcep_order: int = 24,
+                 f0_method: str = "dio") -> WorldCounts:
+    """MCD, F0 RMSE and V/UV error of the waveforms of ``synth_dir/wav.scp`` (chain.bin.tts_decode)
+    against the real speech of ``data_dir`` (``wav.scp``, + ``segments`` if any), both analysed
+    with WORLD at the synthetic speech's sample rate (references at another rate are resampled)."""
+    data_dir, synth_dir = Path(data_dir), Path(synth_dir)
+    synth_scp = synth_dir / "wav.scp"
+    if not synth_scp.is_file():
+        raise DataError(synth_scp, "no such file (run chain.bin.tts_decode with --write-wav true, "
+                        "or skip the WORLD scores with --world false)")
+    first = next(iter(read_kv(synth_scp).values()))
+    fs = soundfile.info(first).samplerate
+    synth = {utt: world_features(wav, fs, mcep_order=mcep_order, f0_method=f0_method)
+             for utt, wav in WavScpReader(synth_scp, fs=fs)}
+    segments = data_dir / "segments"
+    total, seen = WorldCounts(), set()
+    for utt, wav in WavScpReader(data_dir / "wav.scp", segments if segments.is_file() else None, fs=fs):
+        if utt in synth:
+            ref = world_features(wav, fs, mcep_order=mcep_order, f0_method=f0_method)
+            total += utterance_counts(synth[utt], ref)
+            seen.add(utt)
+    missing = sorted(set(synth) - seen)
+    if missing:
+        raise DataError(data_dir / "wav.scp", f"no reference speech for {len(missing)} synthesised "
+                        f"utterances of {synth_scp}, e.g. '{missing[0]}'")
+    return total
 
 
 def write_trn(path: str | os.PathLike, table: dict[str, str], utts) -> None:

@@ -9,6 +9,8 @@ import pytest
 import soundfile as sf
 import yaml
 
+from chain.data.datadir import DataError
+from chain.tts.evaluate import world_scores
 from chain.tts.synthesize import load_tts
 from fixtures.tiny import TINY_ASR, TINY_TTS
 
@@ -108,8 +110,19 @@ def test_eval_without_asr(tts_exp, synth_dir, espeak_recipe, tmp_path):
     assert float(fields[fields.index("mel_l2") + 1]) > 0
     assert 0 <= float(fields[fields.index("stop_acc") + 1]) <= 1
     assert "CER n/a" in proc.stdout and "skipped" in proc.stderr
+    mcd, vuv = fields[fields.index("MCD") + 1], fields[fields.index("VUV") + 1]
+    assert mcd.endswith("dB") and float(mcd[:-2]) > 0 and 0 <= float(vuv[:-1]) <= 100
     n_capped = len((out / "hit_cap").read_text().split())
     assert f"hit_cap {n_capped}/2" in proc.stdout
+
+
+def test_world_scores_of_the_reference_speech_itself_are_zero(espeak_recipe, monkeypatch, tmp_path):
+    monkeypatch.chdir(espeak_recipe)
+    counts = world_scores("dump/test", "dump/test")
+    assert counts.utts == 2 and counts.pairs > 0 and counts.voiced_both > 0
+    assert counts.mcd == 0.0 and counts.f0_rmse == 0.0 and counts.vuv_error == 0.0
+    with pytest.raises(DataError, match="--world false"):
+        world_scores("dump/test", tmp_path)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("chain.bin.asr_train") is None, reason="no asr_train yet")

@@ -350,7 +350,7 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
             python -m chain.bin.tts_decode --exp-dir "${eval_tts_exp}" --checkpoint "${tts_checkpoint}" \
                 --data-dir "dump/${dset}" --out-dir "${dir}" --fbank-conf "${feats_conf}" \
                 --griffin-lim-iters "${griffin_lim_iters}"
-        log "stage 7: TTS evaluation: mel L2, stop accuracy, CER of ${dir} by ${scoring_asr_exp}"
+        log "stage 7: TTS evaluation: mel L2, stop accuracy, MCD/F0/VUV (WORLD), CER of ${dir} by ${scoring_asr_exp}"
         ${decode_cmd} "${dir}/log/tts_eval.log" \
             python -m chain.bin.tts_eval --exp-dir "${eval_tts_exp}" --checkpoint "${tts_checkpoint}" \
                 --data-dir "dump/${dset}" --synth-dir "${dir}" --asr-exp-dir "${scoring_asr_exp}" \
