@@ -26,7 +26,7 @@ from chain.feats.cmvn import load_cmvn
 from chain.fileio import atomic_write
 from chain.text.tokenizer import Tokenizer
 from chain.text.tokenizer import load as load_tokenizer
-from chain.train.checkpoint import find_checkpoint, load_checkpoint, model_weights
+from chain.train.checkpoint import find_checkpoint, load_weights
 from chain.train.experiment import load_config
 from chain.train.report import progress, progress_enabled
 
@@ -45,7 +45,8 @@ def load_asr(exp_dir: str | os.PathLike, checkpoint: str = "best.pt",
 
     ``lang_dir``/``cmvn`` override the paths in ``exp_dir/config.yaml``. The feature dims
     come from the CMVN stats (the model was trained on features they normalise) and the
-    vocabulary from the tokenizer; weights that do not fit raise ValueError.
+    vocabulary from the tokenizer; a checkpoint that cannot be used or does not fit raises
+    :class:`chain.train.checkpoint.CheckpointError` (a ValueError).
     """
     exp_dir = Path(exp_dir)
     if not exp_dir.is_dir():
@@ -56,21 +57,9 @@ def load_asr(exp_dir: str | os.PathLike, checkpoint: str = "best.pt",
     tokenizer = load_tokenizer(lang_dir if lang_dir is not None else config.lang_dir)
     stats = load_cmvn(cmvn if cmvn is not None else config.cmvn)
     model = build(config, len(tokenizer), stats.shape[1] - 1)
-    try:
-        weights = model_weights(load_checkpoint(path), path)
-    except ValueError:
-        raise
-    except Exception as err:  # torch.load raises many kinds on a damaged file
-        raise ValueError(f"{path}: cannot load ({type(err).__name__}: {err}); a damaged or "
-                         "partial copy? pick another --checkpoint") from None
-    try:
-        model.load_state_dict(weights)
-    except RuntimeError as err:
-        first = str(err).splitlines()[1].strip() if "\n" in str(err) else str(err)
-        raise ValueError(f"{path}: does not fit the model of {exp_dir / 'config.yaml'} with "
-                         f"{len(tokenizer)} tokens and {stats.shape[1] - 1} feature dims "
-                         f"({first}); "
-                         "were --lang-dir/--cmvn those of training?") from None
+    load_weights(model, path, target=f"the model of {exp_dir / 'config.yaml'} with "
+                 f"{len(tokenizer)} tokens and {stats.shape[1] - 1} feature dims",
+                 hint="were --lang-dir/--cmvn those of training?")
     log.info("loaded %s (%s, %.2fM parameters)", path, type(model).__name__,
              sum(p.numel() for p in model.parameters()) / 1e6)
     return model.to(device).eval(), tokenizer, stats

@@ -25,7 +25,7 @@ from chain.feats.griffin_lim import log_linear_to_wav, write_wav
 from chain.fileio import atomic_write
 from chain.text.tokenizer import Tokenizer
 from chain.text.tokenizer import load as load_tokenizer
-from chain.train.checkpoint import find_checkpoint, load_checkpoint, model_weights
+from chain.train.checkpoint import find_checkpoint, load_weights
 from chain.train.experiment import load_config
 from chain.tts.builder import add_arguments, build
 from chain.tts.tacotron import Tacotron
@@ -36,27 +36,28 @@ WAV_PEAK = 0.99  # waveforms louder than this are scaled down to it instead of c
 
 
 def load_tts(exp_dir: str | os.PathLike, checkpoint: str | os.PathLike = "best.pt",
-             device: str | torch.device = "cpu"
+             device: str | torch.device = "cpu", *, lang_dir: str | os.PathLike | None = None,
+             cmvn: str | os.PathLike | None = None, cmvn_linear: str | os.PathLike | None = None
              ) -> tuple[Tacotron, Tokenizer, np.ndarray, np.ndarray]:
     """``(model in eval mode on device, tokenizer, mel CMVN stats, linear CMVN stats)`` of a
     ``tts_train`` experiment. Its ``config.yaml`` names the lang dir and the stats (paths
-    relative to the recipe dir, the working directory of every entry point)."""
+    relative to the recipe dir, the working directory of every entry point) unless
+    ``lang_dir``/``cmvn``/``cmvn_linear`` override them. A checkpoint that cannot be used or
+    does not fit raises :class:`chain.train.checkpoint.CheckpointError` (a ValueError)."""
     path = find_checkpoint(exp_dir, checkpoint)
     config = load_config(exp_dir, add_arguments)
     for key in ("lang_dir", "cmvn", "cmvn_linear"):
         if not hasattr(config, key):
             raise ValueError(f"{Path(exp_dir) / 'config.yaml'}: no '{key}' (not written by tts_train?)")
-    tokenizer = load_tokenizer(config.lang_dir)
-    mel_stats, linear_stats = load_cmvn(config.cmvn), load_cmvn(config.cmvn_linear)
+    tokenizer = load_tokenizer(config.lang_dir if lang_dir is None else lang_dir)
+    mel_stats = load_cmvn(config.cmvn if cmvn is None else cmvn)
+    linear_stats = load_cmvn(config.cmvn_linear if cmvn_linear is None else cmvn_linear)
     model = build(config, len(tokenizer), mel_stats.shape[1] - 1, linear_stats.shape[1] - 1,
                   sos_id=tokenizer.sos_id, eos_id=tokenizer.eos_id, pad_id=tokenizer.pad_id)
-    try:
-        model.load_state_dict(model_weights(load_checkpoint(path), path))
-    except RuntimeError as err:
-        first = str(err).strip().splitlines()[1:2] or [str(err)]
-        raise ValueError(f"{path}: does not fit the model of {Path(exp_dir) / 'config.yaml'} with "
-                         f"{config.lang_dir} and the CMVN stats ({first[0].strip()}); were they "
-                         "changed after training?") from None
+    load_weights(model, path, target=f"the model of {Path(exp_dir) / 'config.yaml'} with "
+                 f"{len(tokenizer)} tokens, {mel_stats.shape[1] - 1} mel and "
+                 f"{linear_stats.shape[1] - 1} linear dims",
+                 hint="were the lang dir and the CMVN stats changed after training?")
     return model.to(device).eval(), tokenizer, mel_stats, linear_stats
 
 

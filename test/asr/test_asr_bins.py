@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from chain.bin import asr_recog, asr_train
+from fixtures.bad_checkpoints import assert_one_line_errors
 
 TINY = """\
 enc_proj: 16
@@ -133,5 +134,14 @@ def test_load_asr_rejects_weights_that_do_not_fit(asr_exp, monkeypatch):
     monkeypatch.chdir(recipe)
     model, tokenizer, stats = load_asr(exp, "avg2.pt")
     assert not model.training and stats.shape == (2, 81) and len(tokenizer) > 30
-    with pytest.raises(ValueError, match="best.pt: does not fit the model .* 513 feature dims"):
+    with pytest.raises(ValueError, match="best.pt: shape mismatch with the model .* 513 feature dims"):
         load_asr(exp, cmvn="data/cmvn_linear.ark")
+
+
+def test_recog_names_what_is_wrong_with_a_checkpoint(asr_exp, tmp_path, monkeypatch):
+    recipe, exp, _ = asr_exp
+    monkeypatch.chdir(recipe)
+    assert_one_line_errors(asr_recog.main, lambda path: [
+        "--exp-dir", str(exp), "--checkpoint", str(path), "--data-dir", "dump/test",
+        "--out", str(tmp_path / "hyp"), "--num-threads", "1"], "asr_recog", exp / "best.pt", tmp_path)
+    assert not (tmp_path / "hyp").exists()

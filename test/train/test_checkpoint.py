@@ -6,8 +6,9 @@ import torch
 from torch import nn
 
 from chain.train.average import average_checkpoints, average_last
-from chain.train.checkpoint import (latest_checkpoint, load_checkpoint, load_weights, rng_state,
-                                    save_checkpoint, set_rng_state)
+from chain.train.checkpoint import (CheckpointError, latest_checkpoint, load_checkpoint, load_weights,
+                                    resume_checkpoint, rng_state, save_checkpoint, set_rng_state)
+from fixtures.bad_checkpoints import write_bad_checkpoints
 
 
 def test_failing_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
@@ -35,6 +36,34 @@ def test_latest_checkpoint_skips_a_damaged_file(tmp_path):
     assert path.name == "epoch10.pt" and state["epoch"] == 10
 
 
+def test_load_checkpoint_says_in_one_line_what_is_wrong(tmp_path):
+    good = tmp_path / "good.pt"
+    save_checkpoint(good, {"model": nn.Linear(2, 3).state_dict()})
+    bad = write_bad_checkpoints(good, tmp_path / "bad")
+    for case in ("empty", "truncated", "text", "unsafe"):
+        path, said = bad[case]
+        with pytest.raises(CheckpointError) as info:
+            load_checkpoint(path)
+        assert str(info.value).startswith(f"{path}: {said}") and "\n" not in str(info.value), case
+    assert not (tmp_path / "bad" / "pwned").exists()
+    torch.load(bad["unsafe"][0], weights_only=False)  # what weights_only=True prevents
+    assert (tmp_path / "bad" / "pwned").exists()
+    legacy = tmp_path / "legacy.pt"
+    torch.save({"model": {"w": torch.ones(2)}}, legacy, _use_new_zipfile_serialization=False)
+    assert torch.equal(load_checkpoint(legacy)["model"]["w"], torch.ones(2))
+    torch.save([torch.ones(2)], tmp_path / "list.pt")
+    with pytest.raises(CheckpointError, match="list.pt: not a checkpoint \\(holds a list"):
+        load_checkpoint(tmp_path / "list.pt")
+
+
+def test_resume_falls_back_from_a_truncated_interrupted_checkpoint(tmp_path, caplog):
+    save_checkpoint(tmp_path / "epoch1.pt", {"epoch": 1})
+    (tmp_path / "interrupted.pt").write_bytes((tmp_path / "epoch1.pt").read_bytes()[:100])
+    path, state = resume_checkpoint(tmp_path)
+    assert path.name == "epoch1.pt" and state["epoch"] == 1
+    assert "interrupted.pt: truncated" in caplog.text and "resuming from the last epoch" in caplog.text
+
+
 def test_rng_state_round_trip_through_a_file(tmp_path):
     save_checkpoint(tmp_path / "rng.pt", {"rng": rng_state()})
     first = (random.random(), np.random.rand(), torch.rand(1).item())
@@ -58,7 +87,7 @@ def test_load_weights_strict_partial_and_prefixes(tmp_path):
 
     other = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 2))  # second layer differs in shape
     before = other[1].weight.clone()
-    with pytest.raises(ValueError, match="mismatched 2 .*init_strict false"):
+    with pytest.raises(ValueError, match="shape mismatch with the model in 2 tensors, e.g. 1.bias .*init_strict false"):
         load_weights(other, tmp_path / "full.pt")
     report = load_weights(other, tmp_path / "full.pt", strict=False)
     assert report["mismatched"] == ["1.bias", "1.weight"]

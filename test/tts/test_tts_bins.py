@@ -12,6 +12,7 @@ import yaml
 from chain.data.datadir import DataError
 from chain.tts.evaluate import world_scores
 from chain.tts.synthesize import load_tts
+from fixtures.bad_checkpoints import assert_one_line_errors
 from fixtures.tiny import TINY_ASR, TINY_TTS
 
 
@@ -152,6 +153,17 @@ def test_missing_checkpoint_is_a_one_line_error(tts_exp, espeak_recipe, tmp_path
     with pytest.raises(FileNotFoundError, match="no such experiment dir"):
         load_tts(tmp_path / "nowhere")
 
+
+
+def test_decode_names_what_is_wrong_with_a_checkpoint(tts_exp, espeak_recipe, tmp_path, monkeypatch):
+    from chain.bin import tts_decode
+
+    exp, _ = tts_exp
+    monkeypatch.chdir(espeak_recipe)
+    assert_one_line_errors(tts_decode.main, lambda path: [
+        "--exp-dir", str(exp), "--checkpoint", str(path), "--data-dir", "dump/test",
+        "--out-dir", str(tmp_path / "synth"), "--num-threads", "1"], "tts_decode", exp / "best.pt", tmp_path)
+    assert not (tmp_path / "synth").exists()
 
 @pytest.mark.parametrize("recipe", ["TEMPLATE", "ljspeech", "mini_espeak"])
 def test_recipe_configs_parse_and_build(recipe):
