@@ -1,8 +1,9 @@
 """Stage 0 for LJSpeech-1.1: metadata.csv and wavs -> the chain's Kaldi data dirs.
 
 Writes OUT_DIR/{train_full,train_paired,train_speech_only,train_text_only,dev,test}
-(wav.scp with absolute paths, text, utt2spk, spk2utt; train_speech_only has no
-text and train_text_only no wav.scp) and prints the number of utterances per set.
+as chain.bin.split_data cuts them (wav.scp with absolute paths, text, utt2spk, spk2utt;
+train_speech_only has no text and train_text_only no wav.scp) and prints the number of
+utterances per set.
 Download: https://data.keithito.com/data/speech/LJSpeech-1.1.tar.bz2
 Example:
   python -m chain.bin.prepare_ljspeech --db-dir downloads/LJSpeech-1.1 --out-dir data
@@ -12,6 +13,7 @@ from __future__ import annotations
 import configargparse
 
 from chain.bin._args import make_parser
+from chain.bin.split_data import add_split_arguments
 from chain.corpora.ljspeech import prepare
 
 
@@ -21,14 +23,7 @@ def get_parser() -> configargparse.ArgumentParser:
     parser.add_argument("--db-dir", required=True,
                         help="the unpacked corpus: the directory holding metadata.csv and wavs/")
     parser.add_argument("--out-dir", default="data", help="where the data dirs are written")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the shuffles before each split")
-    parser.add_argument("--dev", type=float, default=0.03, help="fraction of the clips for dev")
-    parser.add_argument("--test", type=float, default=0.03, help="fraction of the clips for test")
-    parser.add_argument("--paired", type=float, default=0.30,
-                        help="fraction of train that is paired (train_paired)")
-    parser.add_argument("--speech-only", type=float, default=0.35,
-                        help="fraction of train that is speech only (train_speech_only); "
-                             "the rest is text only (train_text_only)")
+    add_split_arguments(parser)
     return parser
 
 

@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 
 from chain.data.datadir import DataDir, DataError
-from chain.data.split import chain_split, shuffle_split
+from chain.data.split import split_corpus, write_sets
 from chain.text.normalize import normalize
 
 URL = "https://data.keithito.com/data/speech/LJSpeech-1.1.tar.bz2"
@@ -79,23 +79,10 @@ def prepare(db_dir: str | os.PathLike, out_dir: str | os.PathLike, *, seed: int 
             speech_only: float = 0.35) -> dict[str, DataDir]:
     """Write ``out_dir/{train_full,train_paired,train_speech_only,train_text_only,dev,test}``.
 
-    The clips are shuffled with ``seed`` and cut into train/dev/test
-    (``1 - dev - test``, ``dev``, ``test``); train is cut by
-    :func:`chain.data.split.chain_split` (``paired``, ``speech_only``, the rest
-    text-only). Returns the data dirs by name. Every set must get at least one clip.
+    The clips are cut by :func:`chain.data.split.split_corpus` with these fractions and
+    ``seed``. Returns the data dirs by name. Every set must get at least one clip.
     """
-    for name, pair in (("dev + test", (dev, test)), ("paired + speech_only", (paired, speech_only))):
-        if min(pair) < 0 or sum(pair) > 1:
-            raise ValueError(f"fractions {name} must be >= 0 and sum to at most 1: got {pair}")
-    corpus = read_metadata(db_dir)
-    train, dev_utts, test_utts = shuffle_split(corpus.utts, (1.0 - dev - test, dev, test), seed)
-    sets = chain_split(corpus.subset(train), paired=paired, speech_only=speech_only, seed=seed)
-    sets["dev"] = corpus.subset(dev_utts)
-    sets["test"] = corpus.subset(test_utts)
-    empty = [name for name, data in sets.items() if not data.utts]
-    if empty:
-        raise ValueError(f"{len(corpus.utts)} clips are too few for these fractions: "
-                         f"{', '.join(empty)} would be empty")
-    for name, data in sets.items():
-        data.save(Path(out_dir) / name)
+    sets = split_corpus(read_metadata(db_dir), dev=dev, test=test, paired=paired,
+                        speech_only=speech_only, seed=seed)
+    write_sets(sets, out_dir)
     return sets

@@ -20,7 +20,7 @@ from typing import NamedTuple
 from chain.corpora.espeak import SAMPLE_RATE
 from chain.corpora.espeak_batch import Job, synthesise
 from chain.data.datadir import DataDir, write_kv
-from chain.data.split import chain_split, shuffle_split, write_sets
+from chain.data.split import split_corpus, write_sets
 from chain.fileio import atomic_write
 
 ALPHABET = frozenset("abcdefghijklmnopqrstuvwxyz ,:'?.-")
@@ -199,30 +199,20 @@ def speaker_voices(num: int) -> list[Speaker]:
 # ---------------------------------------------------------------- data dirs
 def split_sets(data: DataDir, speakers: list[str], seed: int, paired: float = 0.30,
                speech_only: float = 0.35, dev: float = 0.05, test: float = 0.05) -> dict[str, DataDir]:
-    """train_* / dev / test of docs/data.md.
+    """train_* / dev / test of docs/data.md, by :func:`chain.data.split.split_corpus`.
 
     With >= 10 speakers the last two are held out: all their utterances are ``test`` and
     ``dev`` is a ``dev`` share of the others'; with fewer, dev and test are shares of all.
-    The rest is cut by :func:`chain_split` into paired / speech-only / text-only.
     """
-    utts = data.utts
+    held_out = None
     if len(speakers) >= HELD_OUT_MIN_SPEAKERS:
         held = set(speakers[-2:])
-        test_utts = [u for u in utts if data.utt2spk[u] in held]
-        rest = [u for u in utts if data.utt2spk[u] not in held]
-        n_dev = max(1, round(dev * len(rest)))
-        dev_utts, train_utts = shuffle_split(rest, (n_dev / len(rest), 1 - n_dev / len(rest)), seed)
-    else:
-        n_dev, n_test = max(1, round(dev * len(utts))), max(1, round(test * len(utts)))
-        fractions = (n_dev / len(utts), n_test / len(utts), 1 - (n_dev + n_test) / len(utts))
-        dev_utts, test_utts, train_utts = shuffle_split(utts, fractions, seed)
-    sets = chain_split(data.subset(train_utts), paired=paired, speech_only=speech_only, seed=seed)
-    sets.update(dev=data.subset(dev_utts), test=data.subset(test_utts))
-    for name, subset in sets.items():
-        if not subset.utts:
-            raise ValueError(f"set '{name}' would be empty with {len(utts)} utterances: "
-                             "raise --num-utts")
-    return sets
+        held_out = data.subset([u for u, spk in data.utt2spk.items() if spk in held])
+    try:
+        return split_corpus(data, dev=dev, test=test, paired=paired, speech_only=speech_only,
+                            seed=seed, test_set=held_out)
+    except ValueError as err:
+        raise ValueError(f"{err}: raise --num-utts") from None
 
 
 def make_corpus(out_dir: str | os.PathLike, wav_dir: str | os.PathLike, num_utts: int = 3000,

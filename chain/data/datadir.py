@@ -8,6 +8,7 @@ lack ``text`` (speech-only) or ``wav.scp`` (text-only); everything else is check
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,3 +158,50 @@ class DataDir:
         return DataDir(utt2spk=pick(self.utt2spk), wav_scp=wav,
                        text=pick(self.text) if keep_text else None, segments=segments,
                        extra={n: pick(t) for n, t in self.extra.items()} if keep_wav else {})
+
+
+def combine(dirs: dict[str, DataDir]) -> DataDir:
+    """One data dir of the data dirs in ``dirs`` (by path, for messages).
+
+    ``wav.scp``, ``text`` and ``segments`` are kept when every dir has them, each
+    optional file likewise. Raises DataError naming both dirs for a key in two of them.
+    """
+    if not dirs:
+        raise ValueError("combine needs at least one data dir")
+    with_segments = [path for path, data in dirs.items() if data.segments is not None]
+    if with_segments and len(with_segments) < len(dirs):
+        raise DataError(with_segments[0], "has segments and another data dir has none: "
+                        "give segments to all of them or to none")
+    seen: dict[str, str] = {}
+    for path, data in dirs.items():
+        for key in [*data.utts, *(data.wav_scp or {})]:
+            if seen.setdefault(key, path) != path:
+                raise DataError(path, f"'{key}' is also in {seen[key]} "
+                                "(utterance and recording ids must be unique across data dirs)")
+
+    def union(get) -> dict[str, str] | None:
+        tables = [get(data) for data in dirs.values()]
+        return None if any(t is None for t in tables) else {k: v for t in tables for k, v in t.items()}
+
+    datas = list(dirs.values())
+    extra_names = set.intersection(*(set(d.extra) for d in datas))
+    return DataDir(utt2spk=union(lambda d: d.utt2spk), wav_scp=union(lambda d: d.wav_scp),
+                   text=union(lambda d: d.text), segments=union(lambda d: d.segments),
+                   extra={n: union(lambda d, n=n: d.extra[n]) for n in sorted(extra_names)})
+
+
+def replace_dir(data: DataDir, path: str | os.PathLike) -> None:
+    """Save ``data`` as the dir ``path``, replacing what was there.
+
+    The dir is written under a temp name and renamed, so a killed run leaves either
+    the old dir or the new one, and no file of the old one stays in the new.
+    """
+    path = Path(path)
+    tmp, old = path.with_name(f".{path.name}.tmp"), path.with_name(f".{path.name}.old")
+    for stale in (tmp, old):
+        shutil.rmtree(stale, ignore_errors=True)
+    data.save(tmp)
+    if path.exists():
+        os.replace(path, old)
+    os.replace(tmp, path)
+    shutil.rmtree(old, ignore_errors=True)

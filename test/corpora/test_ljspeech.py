@@ -93,11 +93,13 @@ def test_missing_wav(tmp_path):
 
 
 def test_too_few_clips(tmp_path):
-    db = make_ljspeech_fixture(tmp_path, num_utts=5)
-    with pytest.raises(ValueError, match="dev, test would be empty"):
+    db = make_ljspeech_fixture(tmp_path, num_utts=3)
+    with pytest.raises(ValueError, match="3 utterances are too few .* train_paired, "
+                                         "train_speech_only would be empty"):
         prepare(db, tmp_path / "data")
-    with pytest.raises(ValueError, match="paired \\+ speech_only"):
+    with pytest.raises(ValueError, match="--paired \\+ --speech-only must be at most 1"):
         prepare(db, tmp_path / "data", paired=0.7, speech_only=0.5)
+    assert not (tmp_path / "data").exists()
 
 
 def test_cli(db, tmp_path):

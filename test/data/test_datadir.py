@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from chain.data.datadir import DataDir, DataError, read_kv, spk2utt_from_utt2spk, write_kv
+from chain.data.datadir import DataDir, DataError, combine, read_kv, spk2utt_from_utt2spk, write_kv
 from chain.fileio import atomic_write
 
 
@@ -98,3 +98,20 @@ def test_atomic_write_gives_umask_permissions(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "f").stat().st_mode & 0o777 == 0o644
+
+
+def test_combine_keeps_what_every_dir_has():
+    a = DataDir(utt2spk={"a-1": "a"}, wav_scp={"a-1": "/a1.wav"}, text={"a-1": "x"},
+                extra={"utt2dur": {"a-1": "1.0"}, "utt2gender": {"a-1": "f"}})
+    b = DataDir(utt2spk={"b-1": "b"}, wav_scp={"b-1": "/b1.wav"}, text={"b-1": "y"},
+                extra={"utt2dur": {"b-1": "2.0"}})
+    both = combine({"data/a": a, "data/b": b})
+    assert both.utt2spk == {"a-1": "a", "b-1": "b"} and both.text == {"a-1": "x", "b-1": "y"}
+    assert both.extra == {"utt2dur": {"a-1": "1.0", "b-1": "2.0"}}
+    speech = DataDir(utt2spk={"c-1": "c"}, wav_scp={"c-1": "/c1.wav"})
+    assert combine({"a": a, "c": speech}).text is None
+    with pytest.raises(DataError, match="data/b: 'a-1' is also in data/a"):
+        combine({"data/a": a, "data/b": a})
+    seg = DataDir(utt2spk={"d-1": "d"}, wav_scp={"rec": "/r.wav"}, segments={"d-1": "rec 0 1"})
+    with pytest.raises(DataError, match="has segments and another data dir has none"):
+        combine({"a": a, "d": seg})

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates a new recipe dir egs/<corpus>/<name> from this template: symlinks to what
 # is shared (chain.sh, path.sh, utils/) and copies of what a recipe edits (cmd.sh,
-# conf/), plus a run.sh and a local/data.sh to fill in.
+# conf/, local/data.sh), plus a run.sh. local/data.sh imports a folder of audio files
+# with a transcript file and splits it (docs/data.md): set its corpus_dir and run.
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -36,14 +37,6 @@ set -euo pipefail
     --feats-conf conf/fbank.yaml \
     "$@"
 RUN
-cat > "${dir}/local/data.sh" <<'DATA'
-#!/usr/bin/env bash
-# Stage 0 of this recipe: write the Kaldi data dirs data/{train_full,train_paired,
-# train_speech_only,train_text_only,dev,test} (docs/data.md). See
-# egs/ljspeech/chain1/local/data.sh and chain/bin/prepare_ljspeech.py for an example.
-set -euo pipefail
-echo "$0: this recipe has no data preparation yet: edit $0" >&2
-exit 1
-DATA
+cp "${template}/local/data.sh" "${dir}/local/data.sh"
 chmod +x "${dir}/run.sh" "${dir}/local/data.sh"
-echo "$0: created ${dir}; next: edit ${dir}/local/data.sh and ${dir}/run.sh"
+echo "$0: created ${dir}; next: set corpus_dir in ${dir}/local/data.sh, then run ./run.sh there"
