@@ -85,10 +85,10 @@ class ImportReport:
                        "(lowercase, punctuation mapped into the character set)")
         if self.outside:
             chars = ", ".join(f"{c!r} x{n}" for c, n in self.outside.most_common())
-            verb = {"drop": "skipped", "delete": "deleted characters from",
-                    "keep": "kept (stage 2 counts them as <unk>)"}[self.outside_action]
-            out.append(f"{verb} {len(self.outside_utts)} transcripts with characters outside "
-                       f"the set: {chars}; {some(self.outside_utts)}")
+            done = {"drop": "skipped", "delete": "the characters deleted",
+                    "keep": "kept, stage 2 counts them as <unk>"}[self.outside_action]
+            out.append(f"{len(self.outside_utts)} transcripts with characters outside the set "
+                       f"({chars}), {done}: {some(self.outside_utts)}")
         if len(self.sample_rates) > 1:
             rates = ", ".join(f"{hz} Hz x{n}" for hz, n in sorted(self.sample_rates.items()))
             out.append(f"sample rates {rates} (stage 1 resamples to the rate of its config)")
