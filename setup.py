@@ -1,14 +1,17 @@
 """Installs the `chain` package and one `chain-NAME` console script per `chain.bin.NAME`."""
+import re
 from pathlib import Path
 
 from setuptools import find_packages, setup
 
-BIN = Path(__file__).parent / "chain" / "bin"
+PACKAGE = Path(__file__).parent / "chain"
+BIN = PACKAGE / "bin"
+VERSION = re.search(r'^__version__ = "(.+)"$', (PACKAGE / "__init__.py").read_text(), re.M).group(1)
 SCRIPTS = sorted(p.stem for p in BIN.glob("*.py") if not p.stem.startswith("_"))
 
 setup(
     name="chain",
-    version="0.1.0",
+    version=VERSION,
     description="Recipes for the machine speech chain: ASR and TTS that teach each other",
     python_requires=">=3.11",
     packages=find_packages(include=["chain", "chain.*"]),

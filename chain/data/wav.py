@@ -162,7 +162,10 @@ class AudioReader:
 
     def read(self, value: str) -> np.ndarray:
         """Samples of one value, float32 mono at ``fs``; AudioError on bad input."""
-        samples, rate = load_audio(value)
+        return self.convert(*load_audio(value))
+
+    def convert(self, samples: np.ndarray, rate: int) -> np.ndarray:
+        """Samples (N, C) at ``rate`` -> float32 mono (N',) at ``fs``, as :meth:`read` does."""
         self.n_files += 1
         if samples.shape[1] > 1:
             if self.strict:

@@ -63,12 +63,15 @@ def load_tts(exp_dir: str | os.PathLike, checkpoint: str | os.PathLike = "best.p
 
 @dataclass
 class Synthesis:
-    """One generated utterance: de-normalised log-mel (T, D_mel) and log-linear (T, D_lin)."""
+    """One generated utterance: de-normalised log-mel (T, D_mel) and log-linear (T, D_lin),
+    whether it reached the length cap instead of its stop token, and the attention weights
+    (ceil(T / r) decoder steps, tokens + 1 for </s>)."""
 
     utt: str
     mel: np.ndarray
     linear: np.ndarray
     hit_cap: bool
+    attention: np.ndarray
 
 
 def synthesize(model: Tacotron, texts: Mapping[str, str], tokenizer: Tokenizer, *,
@@ -99,9 +102,11 @@ def synthesize(model: Tacotron, texts: Mapping[str, str], tokenizer: Tokenizer, 
                              max_frames_per_token=max_frames_per_token)
         mel = invert_cmvn(out["mel"].float(), mel_stats).cpu().numpy()  # (B, T, D_mel)
         linear = invert_cmvn(out["linear"].float(), linear_stats).cpu().numpy()  # (B, T, D_lin)
+        attn = out["attn"].float().cpu().numpy()  # (B, steps, L + 1)
         for i, u in enumerate(utts):
             n = int(out["lengths"][i])
-            yield Synthesis(u, mel[i, :n], linear[i, :n], bool(out["hit_cap"][i]))
+            yield Synthesis(u, mel[i, :n], linear[i, :n], bool(out["hit_cap"][i]),
+                            attn[i, :math.ceil(n / model.r), :len(encoded[u]) + 1])
 
 
 def to_wav(linear: np.ndarray, fbank_cfg, *, n_iter: int = 60) -> np.ndarray:
