@@ -3,8 +3,6 @@ chain-synthesize, on tiny models trained on the embedded-corpus recipe."""
 import io
 import math
 import shutil
-import subprocess
-import sys
 import tarfile
 
 import kaldiio
@@ -23,15 +21,8 @@ from chain.feats.fbank import FbankConfig
 from chain.pack import PackError
 from chain.train.checkpoint import CheckpointError
 from fixtures.bad_checkpoints import CodeOnLoad
+from fixtures.recipe import run_bin
 from fixtures.tiny import TINY_ASR, TINY_TTS
-
-
-def run_bin(name, *args, cwd):
-    proc = subprocess.run([sys.executable, "-m", f"chain.bin.{name}", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.fail(f"{name} exited {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
-    return proc
 
 
 @pytest.fixture(scope="module")

@@ -56,3 +56,9 @@ def make_parser(description: str) -> configargparse.ArgumentParser:
     parser.add_argument("--config", is_config_file=True,
                         help="YAML file with any option below (keys may use _ for -)")
     return parser
+
+
+def add_device_arguments(parser, num_threads: int = 1) -> None:
+    """``--ngpu`` (0: CPU, 1: one GPU) and ``--num-threads`` (torch CPU threads)."""
+    parser.add_argument("--ngpu", type=int, default=0, choices=(0, 1), help="0: CPU, 1: one GPU")
+    parser.add_argument("--num-threads", type=int, default=num_threads, help="CPU threads of torch")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import configargparse
 import torch
 
-from chain.bin._args import make_parser, setup_logging, str2bool
+from chain.bin._args import add_device_arguments, make_parser, setup_logging, str2bool
 
 
 def get_parser() -> configargparse.ArgumentParser:
@@ -28,8 +28,7 @@ def get_parser() -> configargparse.ArgumentParser:
                         help="rank hypotheses by log-likelihood per decoder step (paper: true)")
     parser.add_argument("--max-len-ratio", type=float, default=MAX_LEN_RATIO,
                         help="at most this many output tokens per encoder frame")
-    parser.add_argument("--ngpu", type=int, default=0, choices=(0, 1), help="0: CPU, 1: one GPU")
-    parser.add_argument("--num-threads", type=int, default=1, help="CPU threads of torch")
+    add_device_arguments(parser)
     return parser
 
 

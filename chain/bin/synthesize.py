@@ -16,7 +16,7 @@ from pathlib import Path
 import configargparse
 import torch
 
-from chain.bin._args import make_parser, setup_logging, str2bool
+from chain.bin._args import add_device_arguments, make_parser, setup_logging, str2bool
 
 log = logging.getLogger("synthesize")
 
@@ -33,8 +33,7 @@ def get_parser() -> configargparse.ArgumentParser:
     parser.add_argument("--griffin-lim-iters", type=int, default=60, help="Griffin-Lim iterations")
     parser.add_argument("--max-frames-per-token", type=float, default=10.0,
                         help="length cap of a generation: this many frames per input token")
-    parser.add_argument("--ngpu", type=int, default=0, choices=(0, 1), help="0: CPU, 1: one GPU")
-    parser.add_argument("--num-threads", type=int, default=2, help="CPU threads of torch")
+    add_device_arguments(parser, num_threads=2)
     return parser
 
 
