@@ -30,11 +30,14 @@
 #   no further job starts, and run.pl waits for the running ones to end (a trainer writes
 #   its checkpoint; their logs get their footers), then exits 128 + the signal number
 #   (130, 143, 138); a second signal kills them (SIGKILL) and exits at once.
+#   Jobs die with run.pl: when run.pl itself is killed (kill -9, or a kill of its process
+#   group, which does not reach the jobs' own groups), each job's group gets SIGTERM
+#   within 0.1 s, and SIGKILL 10 s later if it is still running; the log footer says so.
 use strict;
 use warnings;
 use File::Basename qw(dirname);
 use File::Path qw(make_path);
-use POSIX qw(strftime);
+use POSIX qw(strftime :sys_wait_h);
 use Time::HiRes qw(time);
 
 my $usage = <<'END';
@@ -111,6 +114,32 @@ sub for_job {
 
 sub stamp { return strftime('%Y-%m-%d %H:%M:%S', localtime); }
 
+# The command of one job, in the job's process group; returns its wait status. If run.pl
+# goes away (its pid is no longer our parent), the group is stopped: SIGTERM, then SIGKILL.
+sub run_command {
+    my ($job_cmd) = @_;
+    my $parent = getppid();
+    my $pid = fork();
+    die "run.pl: fork failed: $!\n" unless defined $pid;
+    if ($pid == 0) {
+        exec('bash', '-c', $job_cmd) or exit 127;
+    }
+    my $orphaned_at;
+    while (1) {
+        return $? if waitpid($pid, WNOHANG) == $pid;
+        if (!defined $orphaned_at && getppid() != $parent) {
+            $orphaned_at = time;
+            $| = 1;    # STDOUT is the job's log: the line must precede the footer
+            print "\nrun.pl: run.pl was killed; stopping this job (SIGTERM)\n";
+            kill 'TERM', -getpgrp();    # our own SIGTERM handler does nothing: we write the footer
+        } elsif (defined $orphaned_at && time - $orphaned_at > 10) {
+            kill 'KILL', $pid;
+            $orphaned_at = time;
+        }
+        select(undef, undef, undef, 0.1);
+    }
+}
+
 # 3. One job: header, the command with stdout+stderr into the log, footer.
 sub run_job {
     my ($id) = @_;
@@ -123,7 +152,7 @@ sub run_job {
     close $fh;
     open(STDOUT, '>>', $job_log) or die "run.pl: cannot write log $job_log: $!\n";
     open(STDERR, '>&', \*STDOUT) or die "run.pl: cannot redirect stderr: $!\n";
-    my $ret = system('bash', '-c', $job_cmd);
+    my $ret = run_command($job_cmd);
     my $status = $ret == -1 ? 127 : ($ret & 127 ? 128 + ($ret & 127) : $ret >> 8);
     open($fh, '+<', $job_log) or die "run.pl: cannot write log $job_log: $!\n";
     seek($fh, -1, 2);

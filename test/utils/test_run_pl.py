@@ -1,4 +1,6 @@
 """utils/run.pl: local job arrays with one log per job."""
+import os
+import signal
 import subprocess
 import time
 
@@ -104,3 +106,29 @@ def test_sigterm_stops_running_jobs(utils_dir, tmp_path):
     assert "got SIGTERM" in p.stderr.read()
     time.sleep(0.2)
     assert not any(_alive(int(f.read_text())) for f in pids)
+
+
+@pytest.mark.parametrize("whole_group", [False, True])
+def test_jobs_die_with_a_killed_run_pl(utils_dir, tmp_path, whole_group):
+    """kill -9 of run.pl (or of its process group) stops its jobs, whose groups are their own."""
+    p = subprocess.Popen([str(utils_dir / "run.pl"), "JOB=1:2", "l/JOB.log", "echo $$ > pid.JOB; sleep 30"],
+                         cwd=tmp_path, start_new_session=True)
+    pids = [tmp_path / "pid.1", tmp_path / "pid.2"]
+    for _ in range(200):
+        if all(f.exists() and f.read_text().strip() for f in pids):
+            break
+        time.sleep(0.02)
+    if whole_group:
+        os.killpg(p.pid, signal.SIGKILL)
+    else:
+        p.kill()
+    p.wait()
+    logs = [tmp_path / "l/1.log", tmp_path / "l/2.log"]
+    for _ in range(100):
+        if all("# ended" in f.read_text() for f in logs):
+            break
+        time.sleep(0.02)
+    assert not any(_alive(int(f.read_text())) for f in pids)
+    for f in logs:
+        log = f.read_text()
+        assert "run.pl was killed; stopping this job" in log and "# ended with exit status 143" in log

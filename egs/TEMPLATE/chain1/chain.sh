@@ -137,6 +137,26 @@ copy_data_files() {
     done
 }
 
+# feats_inputs_hash SRC: one checksum of what determines the features of data dir SRC: its
+# wav.scp, segments and utt2spk, the feature config and --strict (not the audio files' bytes).
+feats_inputs_hash() {
+    local f
+    {
+        echo "strict=${strict}"
+        cat "${feats_conf}"
+        for f in wav.scp segments utt2spk; do
+            if [ -f "$1/${f}" ]; then echo "== ${f}"; cat "$1/${f}"; fi
+        done
+    } | sha256sum | cut -d' ' -f1
+}
+
+# clean_tmp DIR: remove the temp files (*.tmp, .*.tmp) that a killed writer left in DIR.
+clean_tmp() {
+    local n
+    n=$(find "$1" -maxdepth 1 -type f -name '*.tmp' -print -delete | wc -l)
+    if [ "${n}" -gt 0 ]; then log "$1: removed ${n} temp file(s) left by a killed run"; fi
+}
+
 # Sets with speech (features) and the sets among them that get features computed.
 extract_sets="${train_set} ${dev_set} ${test_sets}"
 
@@ -151,18 +171,34 @@ fi
 
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
     log "stage 1: features: data/{${extract_sets// /,}} -> dump/, CMVN on ${cmvn_set} -> data/cmvn.ark"
+    mkdir -p dump
+    # One stage 1 at a time in a recipe: this shell and every job it starts hold the lock,
+    # so a re-run waits until the jobs of a killed run have ended (run.pl stops them).
+    exec {stage1_lock}>dump/.stage1.lock
+    if ! flock -w 60 "${stage1_lock}"; then
+        log "dump/.stage1.lock: another stage 1 (or a job of one) still runs in this recipe after 60 s;" \
+            "wait for it or stop it (fuser -v dump/.stage1.lock lists its processes)"
+        exit 1
+    fi
+    clean_tmp data
+    run_id=$(date +%Y%m%dT%H%M%S).$$  # names this run's arks, which no other run writes
     for dset in ${extract_sets}; do
         src=data/${dset}
         out=dump/${dset}
-        if [ -f "${out}/.done" ] && cmp -s "${feats_conf}" "${out}/.done" \
-                && [ "${out}/.done" -nt "${src}/utt2spk" ]; then
-            log "${out}: features up to date, skipped"
-            continue
+        stamp=$(feats_inputs_hash "${src}")
+        if [ -f "${out}/.done" ] && [ "$(cat "${out}/.done")" = "${stamp}" ]; then
+            if problem=$(python -m chain.bin.check_feats "${out}" 2>&1); then
+                clean_tmp "${out}"
+                log "${out}: features up to date, skipped"
+                continue
+            fi
+            log "${out}: features incomplete, extracting them again: ${problem}"
         fi
         rm -rf "${out}"
         num_utts=$(wc -l < "${src}/utt2spk")
         set_nj=$(( nj < num_utts ? nj : num_utts ))
-        mkdir -p "${out}/log" "${out}/data" "${out}/split${set_nj}"
+        arks=${out}/data.${run_id}
+        mkdir -p "${out}/log" "${arks}" "${out}/split${set_nj}"
         # The per-utterance list that is split into jobs: segments if there are any.
         if [ -f "${src}/segments" ]; then
             list=segments
@@ -183,16 +219,18 @@ if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
         # shellcheck disable=SC2086
         ${train_cmd} JOB=1:"${set_nj}" "${out}/log/feat_extract.JOB.log" \
             python -m chain.bin.feat_extract --config "${feats_conf}" ${wav_opt} ${seg_opt} \
-                --out-dir "${out}/data" --job JOB --strict "${strict}"
+                --out-dir "${arks}" --job JOB --strict "${strict}"
         # dump/<set> is a copy of the data dir plus its features.
         copy_data_files "${src}" "${out}"
         for f in feats.scp linear.scp utt2num_frames utt2dur; do
-            for n in $(seq "${set_nj}"); do cat "${out}/data/${f%.scp}.${n}${f#"${f%.scp}"}"; done \
+            for n in $(seq "${set_nj}"); do cat "${arks}/${f%.scp}.${n}${f#"${f%.scp}"}"; done \
                 | sort > "${out}/${f}.tmp"
             mv "${out}/${f}.tmp" "${out}/${f}"
         done
         validate "${out}"
-        cp "${feats_conf}" "${out}/.done"
+        python -m chain.bin.check_feats "${out}"  # every utterance has a readable matrix
+        echo "${stamp}" > "${out}/.done.tmp"
+        mv "${out}/.done.tmp" "${out}/.done"
     done
 
     for dset in ${speech_subsets}; do
@@ -206,11 +244,13 @@ if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
             mv "${out}/${f}.tmp" "${out}/${f}"
         done
         validate "${out}"
+        python -m chain.bin.check_feats "${out}"
     done
 
     log "global CMVN stats on dump/${cmvn_set} -> data/cmvn.ark, data/cmvn_linear.ark"
     python -m chain.bin.compute_cmvn "dump/${cmvn_set}/feats.scp" data/cmvn.ark
     python -m chain.bin.compute_cmvn "dump/${cmvn_set}/linear.scp" data/cmvn_linear.ark
+    exec {stage1_lock}>&-  # later stages do not hold it
 fi
 
 if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
