@@ -1,4 +1,5 @@
-"""Training: the loop (:func:`train`), its options, checkpoints, snapshots and reports."""
+"""Training: the engine (:func:`chain.train.engine.fit`), the one-model trainer (:func:`train`),
+their options, checkpoints, snapshots and reports."""
 from chain.train.options import (InitOptions, LoopOptions, OptimOptions, ScheduleOptions,
                                  SnapshotOptions, TrainOptions)
 from chain.train.trainer import TrainingError, TrainState, evaluate, train

@@ -62,6 +62,18 @@ class Meter:
     def __bool__(self) -> bool:
         return bool(self.sums)
 
+    def state(self) -> dict:
+        """The running sums, to carry an interrupted epoch's statistics in a checkpoint."""
+        return {"sums": dict(self.sums), "weights": dict(self.weights)}
+
+    @classmethod
+    def from_state(cls, state: dict) -> Meter:
+        """A meter holding the sums of :meth:`state` ({}: an empty one)."""
+        meter = cls()
+        meter.sums.update(state.get("sums", {}))
+        meter.weights.update(state.get("weights", {}))
+        return meter
+
 
 def format_stats(stats: dict[str, float]) -> str:
     return " ".join(f"{k} {v:.4g}" if isinstance(v, float) and math.isfinite(v) else f"{k} {v}"
