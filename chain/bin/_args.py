@@ -41,6 +41,14 @@ def setup_logging(prog: str, level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
+def add_strict_text_argument(parser: configargparse.ArgumentParser) -> None:
+    """``--strict``: an unknown character in a text file is an error (chain.text.check_text_file)."""
+    parser.add_argument("--strict", type=str2bool, default=False,
+                        help="true: a character outside the token inventory is an error naming the "
+                             "file:line of the first one; false: they are read as <unk>, counted "
+                             "and reported")
+
+
 class HelpFormatter(configargparse.RawDescriptionHelpFormatter,
                     configargparse.ArgumentDefaultsHelpFormatter):
     """Keeps the description's layout and shows every default."""

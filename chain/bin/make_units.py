@@ -10,12 +10,10 @@ Example:
 """
 from __future__ import annotations
 
-import sys
-
 import configargparse
 
-from chain.bin._args import make_parser, str2bool
-from chain.text.textfile import encode_text_file
+from chain.bin._args import add_strict_text_argument, make_parser, setup_logging
+from chain.text.textfile import check_text_file
 from chain.text.tokenizer import TOKEN_TYPES, UNITS, build
 
 
@@ -30,8 +28,7 @@ def get_parser() -> configargparse.ArgumentParser:
     parser.add_argument("--symbols", default="",
                         help="comma-separated extra whole tokens that appear in the text, e.g. '<noise>'")
     parser.add_argument("--out-dir", default="data/lang", help="language dir to write")
-    parser.add_argument("--strict", type=str2bool, default="false",
-                        help="true: an unknown character is an error (file:line of the first one)")
+    add_strict_text_argument(parser)
     parser.add_argument("--check-only", action="append", default=[], metavar="TEXT_FILE",
                         help="a Kaldi text file to check but not to train on (e.g. dev, test); repeatable")
     parser.add_argument("text_files", nargs="+", metavar="TEXT_FILE",
@@ -41,17 +38,15 @@ def get_parser() -> configargparse.ArgumentParser:
 
 def main(argv=None) -> None:
     args = get_parser().parse_args(argv)
+    setup_logging("make_units")
     symbols = [s.strip() for s in args.symbols.split(",") if s.strip()]
     try:
         tokenizer = build(args.token_type, args.text_files, args.vocab_size, symbols)
-        reports = [encode_text_file(tokenizer, path, args.strict)[1]
-                   for path in [*args.text_files, *args.check_only]]
+        for path in [*args.text_files, *args.check_only]:
+            check_text_file(tokenizer, path, args.strict)
     except (ValueError, OSError) as err:  # DataError is a ValueError
         raise SystemExit(f"make_units: error: {err}") from None
     tokenizer.save(args.out_dir)
-    for report in reports:
-        print(f"make_units: {'warning: ' if report.counts else ''}{report}",
-              file=sys.stderr if report.counts else sys.stdout)
     print(f"make_units: vocabulary size {len(tokenizer)} ({args.token_type}) -> {args.out_dir}/{UNITS}")
 
 

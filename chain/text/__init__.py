@@ -2,8 +2,8 @@
 from chain.text.char_tokenizer import CharTokenizer
 from chain.text.normalize import CHARSET, normalize
 from chain.text.sentencepiece_tokenizer import SentencePieceTokenizer
-from chain.text.textfile import UnknownReport, encode_text_file, read_text
+from chain.text.textfile import UnknownReport, check_text_file, encode_text_file, read_text
 from chain.text.tokenizer import TOKEN_TYPES, Tokenizer, load, read_units
 
 __all__ = ["CHARSET", "CharTokenizer", "SentencePieceTokenizer", "TOKEN_TYPES", "Tokenizer",
-           "UnknownReport", "encode_text_file", "load", "normalize", "read_text", "read_units"]
+           "UnknownReport", "check_text_file", "encode_text_file", "load", "normalize", "read_text", "read_units"]

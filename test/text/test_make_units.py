@@ -22,7 +22,7 @@ def test_char_units(tmp_path, text, capsys):
     tok = load(tmp_path / "lang")
     assert tok.id2token == CharTokenizer().id2token
     out = capsys.readouterr()
-    assert "vocabulary size 37 (char)" in out.out and "no unknown characters" in out.out
+    assert "vocabulary size 37 (char)" in out.out and "no unknown characters" in out.err
 
 
 def test_bpe_units_with_symbols(tmp_path, text):
@@ -37,7 +37,8 @@ def test_unknowns_are_reported_then_strict_fails(tmp_path, text, capsys):
     dev = tmp_path / "dev_text"
     dev.write_text("d1 fine\nd2 wow!\nd3 twice!\n")
     make_units.main(["--out-dir", str(tmp_path / "lang"), "--check-only", str(dev), str(text)])
-    assert f"2 unknown characters in {dev}: '!' x2 (first at line 2)" in capsys.readouterr().err
+    assert (f"make_units: warning: 2 unknown characters in {dev} (read as <unk>; first at {dev}:2): "
+            "'!' x2 (first at line 2)") in capsys.readouterr().err
     with pytest.raises(SystemExit, match=f"{dev}:2: unknown character '!'"):
         make_units.main(["--out-dir", str(tmp_path / "lang2"), "--strict", "true",
                          "--check-only", str(dev), str(text)])

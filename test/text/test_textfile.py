@@ -1,7 +1,7 @@
 import pytest
 
 from chain.data.datadir import DataError
-from chain.text import CharTokenizer, encode_text_file, load, read_text
+from chain.text import CharTokenizer, check_text_file, encode_text_file, load, read_text
 
 
 def write(path, lines):
@@ -38,8 +38,8 @@ def test_unknown_characters_are_counted(tmp_path):
     assert report.total == 3 and report.num_lines == 4
     assert report.counts == {"!": 2, "\u00e9": 1}
     assert report.first_line == {"!": 2, "\u00e9": 4}
-    assert str(report) == (f"3 unknown characters in {path}: '!' x2 (first at line 2), "
-                           "'\u00e9' x1 (first at line 4)")
+    assert str(report) == (f"3 unknown characters in {path} (read as <unk>; first at {path}:2): "
+                           "'!' x2 (first at line 2), '\u00e9' x1 (first at line 4)")
     assert encoded["u2"][-1] == CharTokenizer().unk_id
     assert list(encoded) == ["u1", "u2", "u3", "u4"]
 
@@ -81,3 +81,15 @@ def test_load_errors(tmp_path):
     (lang / "bpe.model").write_bytes(b"garbage")
     with pytest.raises(DataError, match="bpe.model: not a sentencepiece model"):
         load(lang)
+
+
+def test_check_text_file_logs_the_report(tmp_path, caplog):
+    path = write(tmp_path / "text", ["u1 fine", "u2 \U0001F600\U0001F600", "u3 Caf\u00e9", "u4 \U0001F600"])
+    report = check_text_file(CharTokenizer(), path)
+    assert report.no_known == [2, 4]
+    warning = (f"5 unknown characters in {path} (read as <unk>; first at {path}:2): '\U0001F600' x3 "
+               f"(first at line 2), 'C' x1 (first at line 3), '\u00e9' x1 (first at line 3); "
+               f"2 transcript(s) with no known character (first at {path}:2)")
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [warning]
+    with pytest.raises(DataError, match=rf"{path}:2: unknown character '\U0001F600'"):
+        check_text_file(CharTokenizer(), path, strict=True)
