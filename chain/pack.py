@@ -30,11 +30,13 @@ from typing import Iterator
 import yaml
 
 import chain
+from chain.asr.recognize import load_asr
 from chain.feats.fbank import FbankConfig
 from chain.fileio import atomic_write
 from chain.text.tokenizer import SP_MODEL, TOKEN_TYPE, UNITS
-from chain.train.checkpoint import find_checkpoint, load_checkpoint, model_weights, save_checkpoint
+from chain.train.checkpoint import find_checkpoint, save_checkpoint
 from chain.train.experiment import CONFIG
+from chain.tts.synthesize import load_tts
 
 FORMAT = 1
 META, WEIGHTS, LANG = "meta.yaml", "model.pt", "lang"
@@ -85,10 +87,10 @@ def pack_model(exp_dir: str | os.PathLike, out: str | os.PathLike, *, checkpoint
             raise FileNotFoundError(f"{source}: no such file (named by {exp_dir / CONFIG}; run "
                                     "pack_model from the recipe dir)")
     config.update({"lang_dir": LANG, **PACKED_PATHS[kind]})
-    weights = model_weights(load_checkpoint(path), path)
+    model = (load_asr if kind == "asr" else load_tts)(exp_dir, checkpoint)[0]  # the weights fit
     with tempfile.TemporaryDirectory() as tmp, atomic_write(out, "wb") as f, \
-            tarfile.open(fileobj=f, mode="w:gz") as tar:
-        save_checkpoint(Path(tmp) / WEIGHTS, {"model": weights})
+            tarfile.open(fileobj=f, mode="w:gz", dereference=True) as tar:
+        save_checkpoint(Path(tmp) / WEIGHTS, {"model": model.state_dict()})
         tar.add(Path(tmp) / WEIGHTS, WEIGHTS)
         for name, data in ((META, meta), (CONFIG, config)):
             _add_bytes(tar, name, yaml.safe_dump(data, sort_keys=True).encode())

@@ -20,7 +20,7 @@ from chain.feats.extract import extract_job
 from chain.feats.fbank import FbankConfig
 from chain.pack import PackError
 from chain.train.checkpoint import CheckpointError
-from fixtures.bad_checkpoints import CodeOnLoad
+from fixtures.bad_checkpoints import CodeOnLoad, assert_one_line_errors
 from fixtures.recipe import run_bin
 from fixtures.tiny import TINY_ASR, TINY_TTS
 
@@ -38,10 +38,12 @@ def models(espeak_recipe, tmp_path_factory):
                 "--dev-dir", "dump/dev", "--lang-dir", "data/lang", "--cmvn", "data/cmvn.ark", *extra,
                 "--exp-dir", root / "exp" / name, cwd=espeak_recipe)
     recipe = root / "recipe"
-    for part in ("data/lang", "data/cmvn.ark", "data/cmvn_linear.ark", "conf/fbank.yaml"):
+    for part in ("data/lang", "data/cmvn.ark", "conf/fbank.yaml"):
         copy = shutil.copytree if (espeak_recipe / part).is_dir() else shutil.copy
         (recipe / part).parent.mkdir(parents=True, exist_ok=True)
         copy(espeak_recipe / part, recipe / part)
+    shutil.copy(espeak_recipe / "data/cmvn_linear.ark", recipe / "cmvn_linear.ark")
+    (recipe / "data/cmvn_linear.ark").symlink_to("../cmvn_linear.ark")  # packed as the file
     run_bin("pack_model", root / "exp/asr", root / "asr.tar.gz", "--checkpoint", "checkpoints/epoch2.pt",
             cwd=recipe)
     run_bin("pack_model", root / "exp/tts", root / "tts.tar.gz", cwd=recipe)  # best.pt
@@ -177,3 +179,14 @@ def test_cli_errors_are_one_line(models, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         synthesize.main([str(tmp_path / "none.tar.gz"), "hi", "-o", str(tmp_path / "x.wav")])
     assert str(exit_info.value.code).startswith(f"synthesize: error: {tmp_path / 'none.tar.gz'}: no such packed model")
+
+
+def test_pack_model_refuses_a_checkpoint_that_cannot_be_used(models, espeak_recipe, tmp_path, monkeypatch):
+    from chain.bin import pack_model
+
+    root, _, _ = models
+    monkeypatch.chdir(espeak_recipe)
+    assert_one_line_errors(pack_model.main, lambda path: [
+        str(root / "exp/asr"), str(tmp_path / "asr.tar.gz"), "--checkpoint", str(path)],
+        "pack_model", root / "exp/asr/best.pt", tmp_path)
+    assert not (tmp_path / "asr.tar.gz").exists()
