@@ -3,6 +3,8 @@ chain-synthesize, on tiny models trained on the embedded-corpus recipe."""
 import io
 import math
 import shutil
+import subprocess
+import sys
 import tarfile
 
 import kaldiio
@@ -190,3 +192,8 @@ def test_pack_model_refuses_a_checkpoint_that_cannot_be_used(models, espeak_reci
         str(root / "exp/asr"), str(tmp_path / "asr.tar.gz"), "--checkpoint", str(path)],
         "pack_model", root / "exp/asr/best.pt", tmp_path)
     assert not (tmp_path / "asr.tar.gz").exists()
+
+
+def test_import_chain_stays_light():
+    code = "import sys, chain; assert 'torch' not in sys.modules; chain.Speech2Text; assert 'torch' in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
