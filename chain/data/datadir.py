@@ -71,13 +71,14 @@ def spk2utt_from_utt2spk(utt2spk: dict[str, str]) -> dict[str, str]:
 
 @dataclass
 class DataDir:
-    """An in-memory Kaldi data dir. ``wav_scp``/``text`` are None when absent."""
+    """An in-memory Kaldi data dir. ``wav_scp``/``text``/``spk2gender`` are None when absent."""
 
     utt2spk: dict[str, str]
     wav_scp: dict[str, str] | None = None
     text: dict[str, str] | None = None
     segments: dict[str, str] | None = None
     extra: dict[str, dict[str, str]] = field(default_factory=dict)  # utt2dur, utt2num_frames...
+    spk2gender: dict[str, str] | None = None  # every speaker's gender (m or f), as in Kaldi
 
     OPTIONAL = ("utt2dur", "utt2num_frames", "utt2gender")
 
@@ -93,7 +94,7 @@ class DataDir:
             raise DataError(path / "utt2spk", "no such file (every data dir needs utt2spk)")
         opt = lambda name: read_kv(path / name) if (path / name).is_file() else None  # noqa: E731
         d = cls(utt2spk=read_kv(path / "utt2spk"), wav_scp=opt("wav.scp"), text=opt("text"),
-                segments=opt("segments"),
+                segments=opt("segments"), spk2gender=opt("spk2gender"),
                 extra={n: read_kv(path / n) for n in cls.OPTIONAL if (path / n).is_file()})
         d.validate(path)
         return d
@@ -118,6 +119,17 @@ class DataDir:
                 extra = sorted(set(table) - utts)[:3]
                 raise DataError(path / name, f"keys disagree with utt2spk: missing {missing}, "
                                 f"extra {extra} (run utils/fix_data_dir.sh)")
+        if self.spk2gender is not None:
+            speakers = set(self.utt2spk.values())
+            if set(self.spk2gender) != speakers:
+                missing = sorted(speakers - set(self.spk2gender))[:3]
+                extra = sorted(set(self.spk2gender) - speakers)[:3]
+                raise DataError(path / "spk2gender", f"speakers disagree with utt2spk: missing "
+                                f"{missing}, extra {extra} (run utils/fix_data_dir.sh)")
+            for spk, gender in self.spk2gender.items():
+                if gender not in ("m", "f"):
+                    raise DataError(path / "spk2gender", f"speaker '{spk}': gender must be m or f, "
+                                    f"got '{gender}'")
         if self.segments is not None:
             if self.wav_scp is None:
                 raise DataError(path / "segments", "segments given but no wav.scp")
@@ -137,7 +149,8 @@ class DataDir:
         write_kv(path / "utt2spk", self.utt2spk)
         write_kv(path / "spk2utt", spk2utt_from_utt2spk(self.utt2spk))
         for name, table in (("wav.scp", self.wav_scp), ("text", self.text),
-                            ("segments", self.segments), *self.extra.items()):
+                            ("segments", self.segments), ("spk2gender", self.spk2gender),
+                            *self.extra.items()):
             if table is not None:
                 write_kv(path / name, table)
             elif (path / name).exists():
@@ -155,16 +168,21 @@ class DataDir:
             wav = {k: v for k, v in self.wav_scp.items() if k in recs}
         else:
             wav = pick(self.wav_scp)
-        return DataDir(utt2spk=pick(self.utt2spk), wav_scp=wav,
+        utt2spk = pick(self.utt2spk)
+        speakers = set(utt2spk.values())
+        spk2gender = None if self.spk2gender is None else {
+            spk: g for spk, g in self.spk2gender.items() if spk in speakers}
+        return DataDir(utt2spk=utt2spk, wav_scp=wav,
                        text=pick(self.text) if keep_text else None, segments=segments,
-                       extra={n: pick(t) for n, t in self.extra.items()} if keep_wav else {})
+                       extra={n: pick(t) for n, t in self.extra.items()} if keep_wav else {},
+                       spk2gender=spk2gender)
 
 
 def combine(dirs: dict[str, DataDir]) -> DataDir:
     """One data dir of the data dirs in ``dirs`` (by path, for messages).
 
-    ``wav.scp``, ``text`` and ``segments`` are kept when every dir has them, each
-    optional file likewise. Raises DataError naming both dirs for a key in two of them.
+    ``wav.scp``, ``text``, ``segments`` and ``spk2gender`` are kept when every dir has
+    them, each optional file likewise. Raises DataError naming both dirs for a key in two of them.
     """
     if not dirs:
         raise ValueError("combine needs at least one data dir")
@@ -187,6 +205,7 @@ def combine(dirs: dict[str, DataDir]) -> DataDir:
     extra_names = set.intersection(*(set(d.extra) for d in datas))
     return DataDir(utt2spk=union(lambda d: d.utt2spk), wav_scp=union(lambda d: d.wav_scp),
                    text=union(lambda d: d.text), segments=union(lambda d: d.segments),
+                   spk2gender=union(lambda d: d.spk2gender),
                    extra={n: union(lambda d, n=n: d.extra[n]) for n in sorted(extra_names)})
 
 

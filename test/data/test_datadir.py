@@ -115,3 +115,23 @@ def test_combine_keeps_what_every_dir_has():
     seg = DataDir(utt2spk={"d-1": "d"}, wav_scp={"rec": "/r.wav"}, segments={"d-1": "rec 0 1"})
     with pytest.raises(DataError, match="has segments and another data dir has none"):
         combine({"a": a, "d": seg})
+
+
+def test_spk2gender_saved_subset_combined_and_checked(tmp_path):
+    data = DataDir(utt2spk={"a-1": "a", "a-2": "a", "b-1": "b"}, text={"a-1": "x", "a-2": "y", "b-1": "z"},
+                   spk2gender={"b": "f", "a": "m"})
+    data.save(tmp_path / "d")
+    assert (tmp_path / "d" / "spk2gender").read_text() == "a m\nb f\n"
+    assert DataDir.load(tmp_path / "d").spk2gender == {"a": "m", "b": "f"}
+    part = data.subset(["b-1"])
+    assert part.spk2gender == {"b": "f"}
+    part.save(tmp_path / "d")  # a rewritten dir keeps no stale speaker
+    assert (tmp_path / "d" / "spk2gender").read_text() == "b f\n"
+    other = DataDir(utt2spk={"c-1": "c"}, text={"c-1": "w"})
+    assert combine({"x": part, "y": other}).spk2gender is None
+    assert combine({"x": part, "y": DataDir(utt2spk={"c-1": "c"}, text={"c-1": "w"},
+                                            spk2gender={"c": "m"})}).spk2gender == {"b": "f", "c": "m"}
+    with pytest.raises(DataError, match="spk2gender: speakers disagree with utt2spk: missing \\['b'\\]"):
+        DataDir(utt2spk={"a-1": "a", "b-1": "b"}, text={"a-1": "x", "b-1": "y"}, spk2gender={"a": "m"}).validate()
+    with pytest.raises(DataError, match="speaker 'a': gender must be m or f, got 'x'"):
+        DataDir(utt2spk={"a-1": "a"}, text={"a-1": "x"}, spk2gender={"a": "x"}).validate()

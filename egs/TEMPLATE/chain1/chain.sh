@@ -42,6 +42,7 @@ strict=false            # true: a wav at another sampling rate is an error inste
 token_type=char         # char (the papers' character set), bpe or unigram (sentencepiece)
 vocab_size=100          # sentencepiece vocabulary size (bpe/unigram only)
 token_sets="train_paired train_text_only"  # data sets whose text the token inventory is built from
+token_symbols=""        # comma-separated whole tokens of the transcripts, e.g. "<noise>" (WSJ)
 
 # ASR (stages 3, 6)
 asr_config=conf/asr.yaml  # model and training options (chain.bin.asr_train --config)
@@ -132,7 +133,7 @@ validate() {
 # copy_data_files SRC DST: the Kaldi data dir files of SRC (those it has) into DST.
 copy_data_files() {
     local f
-    for f in utt2spk spk2utt text wav.scp segments utt2gender; do
+    for f in utt2spk spk2utt text wav.scp segments utt2gender spk2gender; do
         if [ -f "$1/${f}" ]; then cp "$1/${f}" "$2/${f}"; fi
     done
 }
@@ -258,7 +259,7 @@ if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
     texts=$(for dset in ${token_sets}; do echo "data/${dset}/text"; done)
     # shellcheck disable=SC2086
     python -m chain.bin.make_units --token-type "${token_type}" --vocab-size "${vocab_size}" \
-        --out-dir data/lang ${texts}
+        --symbols "${token_symbols}" --out-dir data/lang ${texts}
 fi
 
 # Training jobs: "python -m" for --ngpu 0 or 1; for N > 1, N processes of one GPU each,

@@ -1,0 +1,54 @@
+"""The WSJ recipe on a WSJ-shaped fixture: stages 0-2 (Kaldi-valid data dirs, the s5 splits,
+<noise> in the inventory), the decoder check, and a tiny pass through the speech chain."""
+import kaldiio
+import yaml
+
+from fixtures.recipe import copy_recipe, run
+from fixtures.tiny import TINY_ASR, TINY_TTS
+from fixtures.wsj import make_wsj_fixture, write_compressed_header
+
+
+def utts_of(path):
+    return [line.split()[0] for line in path.read_text().splitlines()]
+
+
+def test_wsj_stages_0_to_5_on_fixture(tmp_path, monkeypatch):
+    wsj0, wsj1 = make_wsj_fixture(tmp_path / "db")
+    recipe = copy_recipe("wsj", tmp_path / "wsj")
+    db = f'--local-data-opts "--wsj0 {wsj0} --wsj1 {wsj1} --sph2pipe no-such-sph2pipe"'
+    proc = run(f"./run.sh --stop-stage 2 --nj 2 {db}", cwd=recipe)
+    assert proc.stdout.count("Successfully validated data-directory") >= 6  # stage 0 checks every set
+    data = recipe / "data"
+    assert len(utts_of(data / "train_paired" / "utt2spk")) == 12  # SI-84 without speaker 401
+    assert not any(u.startswith("401") for u in utts_of(data / "train_full" / "utt2spk"))
+    assert utts_of(data / "train_speech_only" / "utt2spk") == utts_of(data / "train_text_only" / "utt2spk")
+    assert not (data / "train_speech_only" / "text").exists() and not (data / "train_text_only" / "wav.scp").exists()
+    assert utts_of(data / "test" / "utt2spk")[0] == "440c0201" and utts_of(data / "dev" / "utt2spk")[0] == "4k0c0201"
+    assert (recipe / "dump" / "train_paired" / "spk2gender").read_text() == "011 m\n012 f\n01a f\n"
+    units = [line.split()[0] for line in (data / "lang" / "units.txt").read_text().splitlines()]
+    assert "<noise>" in units and "make_units: warning" not in proc.stderr + proc.stdout
+    monkeypatch.chdir(recipe)
+    feats = kaldiio.load_scp("dump/train_speech_only/linear.scp")
+    assert list(feats) == utts_of(data / "train_speech_only" / "utt2spk") and feats["4a0c0201"].shape[1] == 1025
+
+    # stages 3-5: ASR and TTS on SI-84, then the speech chain with SI-200 (tiny models)
+    (recipe / "conf" / "asr_tiny.yaml").write_text(yaml.safe_dump(TINY_ASR))
+    (recipe / "conf" / "tts_tiny.yaml").write_text(yaml.safe_dump(TINY_TTS))
+    run("./run.sh --stage 3 --stop-stage 5 --system chain --asr-config conf/asr_tiny.yaml "
+        '--tts-config conf/tts_tiny.yaml --tts-args "--epochs 1" --chain-args "--epochs 1 '
+        '--batch-size 8 --max-frames-per-token 3 --tensorboard false --num-threads 1"', cwd=recipe)
+    for model in ("asr", "tts"):
+        assert (recipe / "exp" / "chain_chain" / model / "best.pt").is_file(), model
+    log = (recipe / "exp" / "chain_chain" / "train.log").read_text()
+    assert "epoch 1" in log
+
+
+def test_wsj_stage_0_fails_fast_without_a_decoder(tmp_path):
+    wsj0, wsj1 = make_wsj_fixture(tmp_path / "db")
+    write_compressed_header(wsj0 / "11-1.1" / "wsj0" / "si_tr_s" / "011" / "011c0203.wv1")
+    recipe = copy_recipe("wsj", tmp_path / "wsj")
+    proc = run(f'./run.sh --stop-stage 2 --local-data-opts "--wsj0 {wsj0} --wsj1 {wsj1} '
+               '--sph2pipe no-such-sph2pipe"', cwd=recipe, check=False)
+    assert proc.returncode == 1
+    assert "011c0203.wv1: compressed SPHERE (pcm,embedded-shorten-v2.00) needs sph2pipe" in proc.stderr
+    assert "stage 1" not in proc.stderr and not (recipe / "data").exists()
