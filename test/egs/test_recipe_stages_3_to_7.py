@@ -29,6 +29,7 @@ def test_mini_espeak_stages_3_to_7(tmp_path):
     assert len(list((synth / "wav").glob("*.wav"))) == len(refs)
     result = (synth / "result.txt").read_text()
     assert "mel_l2" in result and "stop_acc" in result and "CER" in result and "n/a" not in result
+    assert "MCD " in result and "dB" in result and "VUV " in result
 
     table = run("utils/show_results.sh exp", cwd=recipe).stdout
     assert "| asr_asr_tiny_train_paired | decode_test_best_beam2 |" in table
@@ -46,7 +47,9 @@ def test_mini_espeak_stages_3_to_7(tmp_path):
         for model in ("asr", "tts"):
             assert (recipe / "exp" / exp / model / "best.pt").is_file(), (exp, model)
     assert "stage 5: label propagation" in labelprop.stderr
-    assert "combined" in labelprop.stdout + labelprop.stderr and (recipe / "dump" / "train_labelprop" / "feats.scp").is_file()
+    pseudo = recipe / "exp" / "labelprop_train_paired" / "data" / "train_labelprop"
+    assert "speech-only utterances pseudo-labelled" in labelprop.stdout and (pseudo / "feats.scp").is_file()
+    assert not (recipe / "dump" / "train_labelprop").exists()  # per experiment, never shared
     table = run("utils/show_results.sh exp", cwd=recipe).stdout
     assert "| chain_chain_tiny/asr | decode_test_best_beam2 |" in table
     assert "| chain_chain_tiny/tts | synth_test |" in table

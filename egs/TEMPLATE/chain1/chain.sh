@@ -273,26 +273,57 @@ else
     launcher="torchrun --standalone --nproc_per_node ${ngpu} -m"
 fi
 
+# train_asr TRAIN_DIR EXP_DIR [OPTION...]: chain.bin.asr_train (stages 3 and 5).
+train_asr() {
+    local train_dir=$1 exp=$2; shift 2
+    # shellcheck disable=SC2086
+    ${train_cmd} ${train_opts} "${exp}/log/asr_train.log" \
+        ${launcher} chain.bin.asr_train --config "${asr_config}" \
+            --train-dir "${train_dir}" --dev-dir "dump/${dev_set}" \
+            --lang-dir data/lang --cmvn data/cmvn.ark --exp-dir "${exp}" \
+            --ngpu "${proc_ngpu}" --resume true ${asr_args} "$@"
+    tail -n 1 "${exp}/train.log" >&2
+}
+
+# train_tts TRAIN_DIR EXP_DIR [OPTION...]: chain.bin.tts_train (stages 4 and 5).
+train_tts() {
+    local train_dir=$1 exp=$2; shift 2
+    # shellcheck disable=SC2086
+    ${train_cmd} ${train_opts} "${exp}/log/tts_train.log" \
+        ${launcher} chain.bin.tts_train --config "${tts_config}" \
+            --train-dir "${train_dir}" --dev-dir "dump/${dev_set}" \
+            --lang-dir data/lang --cmvn data/cmvn.ark --cmvn-linear data/cmvn_linear.ark \
+            --exp-dir "${exp}" --ngpu "${proc_ngpu}" --resume true ${tts_args} "$@"
+    tail -n 1 "${exp}/train.log" >&2
+}
+
+# recognize DATA_DIR ASR_EXP OUT_DIR: beam search of DATA_DIR with ASR_EXP/${asr_checkpoint}
+# in up to nj jobs -> OUT_DIR/text (stages 5 and 6).
+recognize() {
+    local data=$1 asr=$2 dir=$3 num_utts set_nj n
+    num_utts=$(wc -l < "${data}/utt2spk")
+    set_nj=$(( nj < num_utts ? nj : num_utts ))
+    rm -rf "${dir}"
+    mkdir -p "${dir}/split${set_nj}"
+    # shellcheck disable=SC2046
+    utils/split_scp "${data}/utt2spk" \
+        $(for n in $(seq "${set_nj}"); do echo "${dir}/split${set_nj}/utts.${n}"; done)
+    ${decode_cmd} JOB=1:"${set_nj}" "${dir}/log/asr_recog.JOB.log" \
+        python -m chain.bin.asr_recog --exp-dir "${asr}" --checkpoint "${asr_checkpoint}" \
+            --data-dir "${data}" --utt-list "${dir}/split${set_nj}/utts.JOB" \
+            --out "${dir}/hyp.JOB" --beam "${beam}" --num-threads 1
+    for n in $(seq "${set_nj}"); do cat "${dir}/hyp.${n}"; done | sort > "${dir}/text.tmp"
+    mv "${dir}/text.tmp" "${dir}/text"
+}
+
 if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
     log "stage 3: ASR training: dump/${asr_train_set} -> ${asr_exp} (log: ${asr_exp}/train.log)"
-    # shellcheck disable=SC2086
-    ${train_cmd} ${train_opts} "${asr_exp}/log/asr_train.log" \
-        ${launcher} chain.bin.asr_train --config "${asr_config}" \
-            --train-dir "dump/${asr_train_set}" --dev-dir "dump/${dev_set}" \
-            --lang-dir data/lang --cmvn data/cmvn.ark --exp-dir "${asr_exp}" \
-            --ngpu "${proc_ngpu}" --resume true ${asr_args}
-    tail -n 1 "${asr_exp}/train.log" >&2
+    train_asr "dump/${asr_train_set}" "${asr_exp}"
 fi
 
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     log "stage 4: TTS training: dump/${tts_train_set} -> ${tts_exp} (log: ${tts_exp}/train.log)"
-    # shellcheck disable=SC2086
-    ${train_cmd} ${train_opts} "${tts_exp}/log/tts_train.log" \
-        ${launcher} chain.bin.tts_train --config "${tts_config}" \
-            --train-dir "dump/${tts_train_set}" --dev-dir "dump/${dev_set}" \
-            --lang-dir data/lang --cmvn data/cmvn.ark --cmvn-linear data/cmvn_linear.ark \
-            --exp-dir "${tts_exp}" --ngpu "${proc_ngpu}" --resume true ${tts_args}
-    tail -n 1 "${tts_exp}/train.log" >&2
+    train_tts "dump/${tts_train_set}" "${tts_exp}"
 fi
 
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
@@ -311,40 +342,16 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
         # Label propagation (paper 000, IV-D4): pseudo-label the unpaired speech with the
         # paired ASR, then train both models further on paired + pseudo-labelled pairs.
         dir=${chain_exp}/pseudo_labels
-        log "stage 5: label propagation: dump/train_speech_only transcribed by ${asr_exp} (beam ${beam}) -> ${dir}"
-        num_utts=$(wc -l < dump/train_speech_only/utt2spk)
-        set_nj=$(( nj < num_utts ? nj : num_utts ))
-        rm -rf "${dir}"
-        mkdir -p "${dir}/split${set_nj}"
-        # shellcheck disable=SC2046
-        utils/split_scp dump/train_speech_only/utt2spk \
-            $(for n in $(seq "${set_nj}"); do echo "${dir}/split${set_nj}/utts.${n}"; done)
-        ${decode_cmd} JOB=1:"${set_nj}" "${dir}/log/asr_recog.JOB.log" \
-            python -m chain.bin.asr_recog --exp-dir "${asr_exp}" --checkpoint "${asr_checkpoint}" \
-                --data-dir dump/train_speech_only --utt-list "${dir}/split${set_nj}/utts.JOB" \
-                --out "${dir}/hyp.JOB" --beam "${beam}" --num-threads 1
-        # speech-only data with its transcriptions (empty ones dropped) joins the paired data
-        mkdir -p "${dir}/labelled"
-        for n in $(seq "${set_nj}"); do cat "${dir}/hyp.${n}"; done | awk 'NF > 1' | sort > "${dir}/labelled/text"
-        log "$(wc -l < "${dir}/labelled/text") of ${num_utts} utterances got a non-empty transcription"
-        for f in utt2spk feats.scp linear.scp utt2num_frames; do
-            utils/filter_scp "${dir}/labelled/text" "dump/train_speech_only/${f}" > "${dir}/labelled/${f}"
-        done
-        utils/combine_data.sh dump/train_labelprop dump/train_paired "${dir}/labelled"
+        train_labelprop=${chain_exp}/data/train_labelprop
+        log "stage 5: label propagation: dump/train_speech_only transcribed by ${asr_exp} (beam ${beam}) -> ${train_labelprop}"
+        recognize dump/train_speech_only "${asr_exp}" "${dir}"
+        python -m chain.bin.labelprop --paired-dir dump/train_paired --speech-dir dump/train_speech_only \
+            --hyp "${dir}/text" --out-dir "${train_labelprop}"
+        validate "${train_labelprop}"
         # shellcheck disable=SC2086
-        ${train_cmd} ${train_opts} "${chain_exp}/asr/log/asr_train.log" \
-            ${launcher} chain.bin.asr_train --config "${asr_config}" \
-                --train-dir dump/train_labelprop --dev-dir "dump/${dev_set}" --lang-dir data/lang \
-                --cmvn data/cmvn.ark --exp-dir "${chain_exp}/asr" --init "${asr_exp}/best.pt" \
-                --ngpu "${proc_ngpu}" --resume true ${asr_args} ${labelprop_args}
-        tail -n 1 "${chain_exp}/asr/train.log" >&2
+        train_asr "${train_labelprop}" "${chain_exp}/asr" --init "${asr_exp}/best.pt" ${labelprop_args}
         # shellcheck disable=SC2086
-        ${train_cmd} ${train_opts} "${chain_exp}/tts/log/tts_train.log" \
-            ${launcher} chain.bin.tts_train --config "${tts_config}" \
-                --train-dir dump/train_labelprop --dev-dir "dump/${dev_set}" --lang-dir data/lang \
-                --cmvn data/cmvn.ark --cmvn-linear data/cmvn_linear.ark --exp-dir "${chain_exp}/tts" \
-                --init "${tts_exp}/best.pt" --ngpu "${proc_ngpu}" --resume true ${tts_args} ${labelprop_args}
-        tail -n 1 "${chain_exp}/tts/train.log" >&2
+        train_tts "${train_labelprop}" "${chain_exp}/tts" --init "${tts_exp}/best.pt" ${labelprop_args}
         ;;
     chain|chain_st)
         st_opts=""
@@ -366,19 +373,7 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     for dset in ${dev_set} ${test_sets}; do
         dir=${eval_asr_exp}/decode_${dset}_${asr_checkpoint%.pt}_beam${beam}
         log "stage 6: ASR decoding: dump/${dset} with ${eval_asr_exp}/${asr_checkpoint} -> ${dir}"
-        num_utts=$(wc -l < "dump/${dset}/utt2spk")
-        set_nj=$(( nj < num_utts ? nj : num_utts ))
-        rm -rf "${dir}"
-        mkdir -p "${dir}/split${set_nj}"
-        # shellcheck disable=SC2046
-        utils/split_scp "dump/${dset}/utt2spk" \
-            $(for n in $(seq "${set_nj}"); do echo "${dir}/split${set_nj}/utts.${n}"; done)
-        ${decode_cmd} JOB=1:"${set_nj}" "${dir}/log/asr_recog.JOB.log" \
-            python -m chain.bin.asr_recog --exp-dir "${eval_asr_exp}" --checkpoint "${asr_checkpoint}" \
-                --data-dir "dump/${dset}" --utt-list "${dir}/split${set_nj}/utts.JOB" \
-                --out "${dir}/hyp.JOB" --beam "${beam}" --num-threads 1
-        for n in $(seq "${set_nj}"); do cat "${dir}/hyp.${n}"; done | sort > "${dir}/text.tmp"
-        mv "${dir}/text.tmp" "${dir}/text"
+        recognize "dump/${dset}" "${eval_asr_exp}" "${dir}"
         python -m chain.bin.score --ref "dump/${dset}/text" --hyp "${dir}/text" --out-dir "${dir}"
     done
 fi
