@@ -40,7 +40,7 @@ def main(argv=None) -> None:
     except (ValueError, OSError) as err:
         raise SystemExit(f"labelprop: error: {err}") from None
     print(f"labelprop: {summary.labelled} of {summary.speech_only} speech-only utterances pseudo-labelled "
-          f"+ {summary.paired} paired -> {args.out_dir} ({', '.join(summary.files)})")
+          f"+ {summary.paired} paired -> {args.out_dir}")
 
 
 if __name__ == "__main__":

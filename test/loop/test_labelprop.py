@@ -57,8 +57,8 @@ def test_bad_inputs_raise(sets, tmp_path):
     out = tmp_path / "out"
     with pytest.raises(DataError, match="not in this speech-only set, e.g. 'a_1'"):
         pseudo_labelled_set(paired, speech, {"a_1": "x"}, out)
-    with pytest.raises(DataError, match="must not overlap"):
-        pseudo_labelled_set(paired, paired, {}, out)
+    with pytest.raises(DataError, match="'a_1' is also in"):
+        pseudo_labelled_set(paired, paired, {"a_1": "x"}, out)
     with pytest.raises(DataError, match="paired set needs its transcriptions"):
         pseudo_labelled_set(speech, speech, {}, out)
     assert not out.exists()
