@@ -53,7 +53,7 @@ def test_bad_options_raise(argv, message):
         build(parse(*argv), vocab_size=10, idim=4)
 
 
-@pytest.mark.parametrize("recipe", ["TEMPLATE", "ljspeech", "mini_espeak"])
+@pytest.mark.parametrize("recipe", ["TEMPLATE", "ljspeech", "mini_espeak", "wsj"])
 def test_recipe_configs_load_and_build(recipe):
     conf = ROOT / "egs" / recipe / "chain1" / "conf" / "asr.yaml"
     args = asr_train_parser().parse_args(["--config", str(conf), *REQUIRED])

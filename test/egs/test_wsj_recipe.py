@@ -1,9 +1,12 @@
 """The WSJ recipe on a WSJ-shaped fixture: stages 0-2 (Kaldi-valid data dirs, the s5 splits,
 <noise> in the inventory), the decoder check, and a tiny pass through the speech chain."""
+import importlib
+
 import kaldiio
+import pytest
 import yaml
 
-from fixtures.recipe import copy_recipe, run
+from fixtures.recipe import ROOT, copy_recipe, run
 from fixtures.tiny import TINY_ASR, TINY_TTS
 from fixtures.wsj import make_wsj_fixture, write_compressed_header
 
@@ -52,3 +55,20 @@ def test_wsj_stage_0_fails_fast_without_a_decoder(tmp_path):
     assert proc.returncode == 1
     assert "011c0203.wv1: compressed SPHERE (pcm,embedded-shorten-v2.00) needs sph2pipe" in proc.stderr
     assert "stage 1" not in proc.stderr and not (recipe / "data").exists()
+
+
+@pytest.mark.parametrize("conf, module, paper", [
+    ("fbank.yaml", "feat_extract", dict(fs=16000, preemph=0.97, win_length_ms=50.0, hop_length_ms=12.5,
+                                        n_fft=2048, n_mels=80)),
+    ("asr.yaml", "asr_train", dict(enc_hidden=256, enc_layers=3, subsample=[2, 2, 2], dec_embed=128,
+                                   dec_hidden=512, attention="mlp", lr=5.0e-4)),
+    ("tts.yaml", "tts_train", dict(encoder_bank_size=8, decoder_dim=256, decoder_layers=2,
+                                   reduction_factor=4, lr=5.0e-4)),
+    ("chain.yaml", "chain_train", dict(asr_lr=5.0e-4, tts_lr=5.0e-4)),
+])
+def test_wsj_confs_hold_the_paper_settings(conf, module, paper):
+    """Sections III-D1, III-D2 and IV-D3 of the paper; every key is an option of its entry point."""
+    settings = yaml.safe_load((ROOT / "egs" / "wsj" / "chain1" / "conf" / conf).read_text())
+    options = {action.dest for action in importlib.import_module(f"chain.bin.{module}").get_parser()._actions}
+    assert set(settings) <= options
+    assert {key: settings[key] for key in paper} == paper
