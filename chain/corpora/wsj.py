@@ -143,7 +143,9 @@ def _disc_file(discs: dict[str, Path], where: str) -> Path:
     disc_dir = discs.get(disc.replace("-", "_").replace(".", "_"))
     path = disc_dir / rel if disc_dir else None
     if path is None or not path.is_file():
-        raise DataError(where, f"no such file under the WSJ0/WSJ1 discs ({', '.join(sorted(discs)) or 'none found'})")
+        found = ", ".join(sorted(discs)) or "none"
+        raise DataError(where, f"no such file on the discs (found: {found}); --wsj0 and --wsj1 must "
+                        "be the directories that hold the LDC discs such as 11-13.1 and 13-34.1")
     return path
 
 
@@ -166,8 +168,9 @@ def read_index(path: str | os.PathLike, discs: dict[str, Path], extension: str =
                 raise DataError(path, f"expected '<disc id>:<path>', got {line[:80]!r}", n)
             disc, rel = m.groups()
             if disc not in discs:
-                raise DataError(path, f"disc {disc} (a directory named {disc.replace('_', '-', 1).replace('_', '.')}) "
-                                "is under neither --wsj0 nor --wsj1", n)
+                name = disc.replace("_", "-", 1).replace("_", ".")
+                raise DataError(path, f"disc {disc} (a directory named {name}) is under neither "
+                                "--wsj0 nor --wsj1", n)
             if not Path(rel).suffix:
                 rel += extension
             audio = discs[disc] / rel

@@ -159,3 +159,9 @@ def test_cli(wsj, tmp_path):
     assert "data/test: 4 utterances, 2 speakers" in run.stdout
     run = subprocess.run([*cmd[:4], str(tmp_path / "nowhere"), *cmd[5:]], capture_output=True, text=True)
     assert run.returncode == 1 and "nowhere: no such directory" in run.stderr
+
+
+def test_corpus_dirs_without_discs(wsj, tmp_path):
+    with pytest.raises(DataError, match="11-13.1/wsj0/doc/indices/train/tr_s_wv1.ndx: no such file on the discs "
+                                        "\\(found: 13_16_1, 13_1_1, 13_34_1\\); --wsj0 and --wsj1 must be"):
+        read_sets(tmp_path, wsj[1])
