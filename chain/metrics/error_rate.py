@@ -1,14 +1,22 @@
-"""Character and word error rates (the papers' CER and WER) by Levenshtein distance."""
+"""Character and word error rates (the papers' CER and WER) by Levenshtein distance.
+
+A symbol written ``<name>`` in a transcript (WSJ's ``<noise>``) is one unit of the CER,
+as it is one token of the character inventory.
+"""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import editdistance
 
+_UNIT = re.compile(r"<[^<>\s]+>|.", re.DOTALL)
+
 
 def chars(text: str) -> list[str]:
-    """Characters of a transcript, the space included (written ``<spc>`` in units.txt)."""
-    return list(" ".join(text.split()))
+    """Characters of a transcript, the space included (written ``<spc>`` in units.txt);
+    ``<noise>`` and other ``<name>`` symbols count as one character each."""
+    return _UNIT.findall(" ".join(text.split()))
 
 
 def words(text: str) -> list[str]:

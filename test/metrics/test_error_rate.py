@@ -11,6 +11,12 @@ def test_chars_keep_single_spaces():
     assert chars("  ab  c ") == ["a", "b", " ", "c"]
 
 
+def test_symbols_are_one_character():
+    assert chars("<noise> a<noise>b <x") == ["<noise>", " ", "a", "<noise>", "b", " ", "<", "x"]
+    result = score({"u": "<noise> ab"}, {"u": "ab"})
+    assert (result.cer.errors, result.cer.ref_len) == (2, 4)  # <noise> and the space
+
+
 def test_score_counts_edits():
     refs = {"u1": "the cat sat", "u2": "a dog"}
     hyps = {"u1": "the bat sat", "u2": "a dog"}
