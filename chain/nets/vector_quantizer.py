@@ -1,0 +1,71 @@
+"""Nearest-codebook quantisation with the straight-through gradient (VQ-VAE).
+
+Section 2 of the ZeroSpeech 2019 VQ-VAE paper: Eq. (1) picks the codebook vector closest
+(L2) to the encoder output, Eq. (2) takes it as the latent, Eq. (3) adds the codebook loss
+``||sg(z) - e||^2`` (moves the codebook) and the commitment loss ``||z - sg(e)||^2``
+(scaled by gamma by the caller; moves the encoder), with ``sg`` the stop-gradient of
+Eq. (4). The decoder sees ``z + sg(e - z)``: the value of ``e``, the gradient of ``z``.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+
+class Quantized(NamedTuple):
+    latent: torch.Tensor      # (B, T, D): e_c forward, gradient passed straight to z
+    indices: torch.Tensor     # (B, T) int64: c of Eq. (1)
+    codebook_loss: torch.Tensor    # ||sg(z) - e_c||^2, mean over valid frames
+    commitment_loss: torch.Tensor  # ||z - sg(e_c)||^2, mean over valid frames
+
+
+class VectorQuantizer(nn.Module):
+    """Codebook ``E (K, D)`` of Eq. (1)-(4) of the ZeroSpeech 2019 VQ-VAE paper."""
+
+    def __init__(self, *, num_codes: int, code_dim: int) -> None:
+        super().__init__()
+        if num_codes < 2 or code_dim < 1:
+            raise ValueError(f"VectorQuantizer needs num_codes >= 2 and code_dim >= 1: "
+                             f"got {num_codes} and {code_dim}")
+        self.codebook = nn.Embedding(num_codes, code_dim)
+        nn.init.uniform_(self.codebook.weight, -1.0 / num_codes, 1.0 / num_codes)
+
+    @property
+    def num_codes(self) -> int:
+        return self.codebook.num_embeddings
+
+    def nearest(self, z: torch.Tensor) -> torch.Tensor:
+        """Eq. (1): index of the closest codebook vector, ``(..., D) -> (...)``."""
+        e = self.codebook.weight  # (K, D)
+        dist = z.pow(2).sum(-1, keepdim=True) - 2 * z @ e.t() + e.pow(2).sum(-1)  # (..., K)
+        return dist.argmin(-1)
+
+    def forward(self, z: torch.Tensor, mask: torch.Tensor | None = None) -> Quantized:
+        """z ``(B, T, D)``, mask ``(B, T)`` bool (True: a valid frame) -> :class:`Quantized`."""
+        indices = self.nearest(z.detach())  # (B, T)
+        e = self.codebook(indices)  # (B, T, D), Eq. (2)
+        per_frame = lambda a, b: (a - b).pow(2).sum(-1)  # noqa: E731  (B, T)
+        codebook = per_frame(z.detach(), e)
+        commitment = per_frame(z, e.detach())
+        if mask is None:
+            mask = torch.ones_like(indices, dtype=torch.bool)
+        weight = mask.to(z.dtype)
+        count = weight.sum().clamp_min(1.0)
+        latent = z + (e - z).detach()  # straight-through: value e, gradient to z
+        return Quantized(latent, indices, (codebook * weight).sum() / count, (commitment * weight).sum() / count)
+
+
+def code_usage(indices: torch.Tensor, num_codes: int, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Counts ``(K,)`` of each code among the valid entries of ``indices``."""
+    flat = indices[mask] if mask is not None else indices.reshape(-1)
+    return torch.bincount(flat.reshape(-1), minlength=num_codes)
+
+
+def perplexity(counts: torch.Tensor) -> float:
+    """``exp(entropy)`` of the code distribution given by ``counts``: 1 when one code is used,
+    K when all K are used equally."""
+    p = counts.double() / counts.sum().clamp_min(1)
+    p = p[p > 0]
+    return float(torch.exp(-(p * p.log()).sum()))

@@ -1,0 +1,69 @@
+import pytest
+import torch
+
+from chain.nets.vector_quantizer import VectorQuantizer, code_usage, perplexity
+from chain.vq.vqvae import VQVAE
+
+
+def test_straight_through_and_loss_routing():
+    torch.manual_seed(0)
+    vq = VectorQuantizer(num_codes=8, code_dim=4)
+    z = torch.randn(2, 5, 4, requires_grad=True)
+    q = vq(z)
+    # the latent has the codebook's values and passes the decoder's gradient to z unchanged
+    torch.testing.assert_close(q.latent, vq.codebook(q.indices))  # up to rounding of z + (e - z)
+    upstream = torch.randn_like(z)
+    (q.latent * upstream).sum().backward()
+    assert torch.equal(z.grad, upstream) and vq.codebook.weight.grad is None
+    # commitment loss: gradient to the encoder output only; codebook loss: to the codebook only
+    z.grad = None
+    vq(z).commitment_loss.backward()
+    assert z.grad.abs().sum() > 0 and vq.codebook.weight.grad is None
+    z.grad = None
+    vq(z).codebook_loss.backward()
+    assert z.grad is None and vq.codebook.weight.grad.abs().sum() > 0
+
+
+def test_vqvae_gradients_reach_encoder_through_quantizer():
+    torch.manual_seed(0)
+    model = VQVAE(input_dim=6, num_speakers=3, stride=2, num_codes=16, code_dim=8, speaker_dim=4, channels=16)
+    batch = {"feats": torch.randn(2, 10, 6), "feat_lengths": torch.tensor([10, 7]), "spk_ids": torch.tensor([0, 2])}
+    q, _ = model.encode(batch["feats"], batch["feat_lengths"])
+    recon = model.decode(q.latent, batch["spk_ids"], 10)
+    recon.pow(2).sum().backward()  # reconstruction alone: no codebook or commitment term
+    assert model.encoder[0][0].weight.grad.abs().sum() > 0
+    assert model.quantizer.codebook.weight.grad is None  # the codebook learns from Eq. (3)'s 2nd term only
+    model.zero_grad(set_to_none=True)
+    loss, stats = model(batch)
+    loss.backward()
+    assert model.quantizer.codebook.weight.grad.abs().sum() > 0
+    assert set(stats) == {"mse", "codebook", "commitment", "perplexity", "codes_used"}
+
+
+def test_codebook_usage_counts():
+    indices = torch.tensor([[0, 0, 3, 5], [3, 3, 1, 1]])
+    mask = torch.tensor([[True, True, True, True], [True, True, False, False]])
+    assert code_usage(indices, 6, mask).tolist() == [2, 0, 0, 3, 0, 1]
+    assert code_usage(indices, 6).tolist() == [2, 2, 0, 3, 0, 1]
+    assert perplexity(torch.tensor([5, 0, 0])) == pytest.approx(1.0)
+    assert perplexity(torch.tensor([2, 2, 2, 2])) == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize("stride", [1, 2, 4, 8])
+def test_vqvae_shapes_at_every_stride(stride):
+    model = VQVAE(input_dim=5, num_speakers=2, stride=stride, num_codes=8, code_dim=4, speaker_dim=3, channels=8)
+    feats = torch.randn(3, 19, 5)
+    lengths = torch.tensor([19, 12, 1])
+    q, code_lengths = model.encode(feats, lengths)
+    assert q.indices.shape == (3, -(-19 // stride)) and code_lengths.tolist() == [-(-n // stride) for n in (19, 12, 1)]
+    assert model.decode(q.latent, torch.tensor([0, 1, 1]), 19).shape == (3, 19, 5)
+    model.eval()
+    loss, _ = model({"feats": feats, "feat_lengths": lengths, "spk_ids": torch.tensor([0, 1, 0])})
+    assert torch.isfinite(loss)
+
+
+def test_bad_options():
+    with pytest.raises(ValueError, match="stride must be one of 1, 2, 4, 8: got 3"):
+        VQVAE(input_dim=5, num_speakers=2, stride=3)
+    with pytest.raises(ValueError, match="num_codes >= 2"):
+        VectorQuantizer(num_codes=1, code_dim=4)
