@@ -22,6 +22,7 @@ from chain.asr.beam_search import beam_search
 from chain.asr.builder import add_arguments, build
 from chain.asr.seq2seq import Seq2SeqASR
 from chain.data.collate import collate
+from chain.data.datadir import read_kv
 from chain.feats.cmvn import load_cmvn
 from chain.fileio import atomic_write
 from chain.text.tokenizer import Tokenizer
@@ -36,6 +37,9 @@ FRAME_SHIFT_MS = 12.5  # the paper's frame shift (section III-D1), used by every
 # Output cap: tokens per encoder frame. Speech at 1/8 subsampling (10 encoder frames/s) runs
 # up to ~2.4 characters per encoder frame (espeak-ng, 18 chars/s); LJSpeech ~1.5.
 MAX_LEN_RATIO = 3.0
+# Inputs longer than this many times the longest training utterance get a warning: attention
+# decoding degrades on lengths it never saw (it loops or stops early).
+LONG_INPUT_FACTOR = 1.5
 
 
 def load_asr(exp_dir: str | os.PathLike, checkpoint: str = "best.pt",
@@ -63,6 +67,30 @@ def load_asr(exp_dir: str | os.PathLike, checkpoint: str = "best.pt",
     log.info("loaded %s (%s, %.2fM parameters)", path, type(model).__name__,
              sum(p.numel() for p in model.parameters()) / 1e6)
     return model.to(device).eval(), tokenizer, stats
+
+
+def longest_training_input(exp_dir: str | os.PathLike) -> int | None:
+    """Frames of the longest training utterance of an ASR experiment: ``max_train_frames`` of
+    its ``config.yaml`` where recorded, else the largest entry of ``<train_dir>/utt2num_frames``
+    of that config (relative to the recipe dir); None when neither is there."""
+    config = load_config(exp_dir, add_arguments)
+    if getattr(config, "max_train_frames", None):
+        return int(config.max_train_frames)
+    path = Path(getattr(config, "train_dir", None) or "") / "utt2num_frames"
+    if not path.is_file():
+        return None
+    return max(int(frames) for frames in read_kv(path, check_sorted=False).values())
+
+
+def warn_long_inputs(lengths: dict[str, int], longest: int, factor: float = LONG_INPUT_FACTOR) -> int:
+    """Log one warning per utterance of ``lengths`` (utt -> frames) longer than ``factor``
+    times ``longest`` (the longest training utterance); return how many there were."""
+    long = [(utt, frames) for utt, frames in lengths.items() if frames > factor * longest]
+    for utt, frames in long:
+        log.warning("utterance '%s': %d frames, %.1f times the longest training utterance (%d frames): "
+                    "the transcription may loop or stop early; cut long recordings into segments "
+                    "(README, 'Long recordings')", utt, frames, frames / longest, longest)
+    return len(long)
 
 
 @torch.no_grad()

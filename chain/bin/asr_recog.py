@@ -20,7 +20,7 @@ from chain.bin._args import make_parser, setup_logging
 
 
 def get_parser() -> configargparse.ArgumentParser:
-    from chain.asr.recognize import MAX_LEN_RATIO
+    from chain.asr.recognize import LONG_INPUT_FACTOR, MAX_LEN_RATIO
 
     parser = make_parser(__doc__)
     parser.add_argument("--exp-dir", required=True, help="training run of chain.bin.asr_train")
@@ -37,6 +37,9 @@ def get_parser() -> configargparse.ArgumentParser:
                         help="utterances decoded together (sorted by length)")
     parser.add_argument("--max-len-ratio", type=float, default=MAX_LEN_RATIO,
                         help="at most this many output tokens per encoder frame")
+    parser.add_argument("--long-input-factor", type=float, default=LONG_INPUT_FACTOR,
+                        help="warn (once per utterance) about inputs longer than this many times the "
+                             "longest training utterance (0: no warning)")
     parser.add_argument("--num-threads", type=int, default=1, help="CPU threads of torch")
     parser.add_argument("--ngpu", type=int, default=0, choices=(0, 1), help="0: CPU, 1: one GPU")
     parser.add_argument("--lang-dir", default="",
@@ -56,7 +59,7 @@ def main(argv=None) -> None:
     args = get_parser().parse_args(argv)
     setup_logging("asr_recog")
     torch.set_num_threads(args.num_threads)
-    from chain.asr.recognize import load_asr, recognize, write_hyps
+    from chain.asr.recognize import load_asr, longest_training_input, recognize, warn_long_inputs, write_hyps
     from chain.data.datadir import DataError
     from chain.data.dataset import SpeechTextDataset
     from chain.train.device import select_device
@@ -74,6 +77,10 @@ def main(argv=None) -> None:
                     raise DataError(args.utt_list, f"'{utt}' is not in {args.data_dir}/feats.scp "
                                     "(was the list made from another set?)", n)
             utts = [utt for _, utt in listed]
+        longest = longest_training_input(args.exp_dir) if args.long_input_factor > 0 else None
+        if longest:
+            lengths = dict(zip(dataset.keys, dataset.lengths))
+            warn_long_inputs({u: lengths[u] for u in utts or dataset.keys}, longest, args.long_input_factor)
         hyps = recognize(model, dataset, tokenizer, beam=args.beam, batch_size=args.batch_size,
                          max_len_ratio=args.max_len_ratio, device=device, utts=utts)
         write_hyps(args.out, hyps)

@@ -19,7 +19,7 @@ import math
 import configargparse
 import torch
 
-from chain.bin._args import make_parser, setup_logging
+from chain.bin._args import add_strict_text_argument, make_parser, setup_logging
 
 
 def get_parser() -> configargparse.ArgumentParser:
@@ -36,6 +36,7 @@ def get_parser() -> configargparse.ArgumentParser:
     parser.add_argument("--dev-max-len-ratio", type=float, default=MAX_LEN_RATIO,
                         help="dev CER decoding: at most this many tokens per encoder frame")
     experiment.add_data_arguments(parser)
+    add_strict_text_argument(parser)
     builder.add_arguments(parser)
     options.add_arguments(parser)
     parser.set_defaults(dev_metric="cer")
@@ -49,6 +50,7 @@ def main(argv=None) -> None:
     from chain.asr.builder import build
     from chain.asr.dev_hooks import DevCER, plot_attention_figures
     from chain.data.dataset import SpeechTextDataset
+    from chain.text.textfile import check_text_file
     from chain.text.tokenizer import load
     from chain.train.checkpoint import epoch_checkpoints, seed_everything
     from chain.train.experiment import make_loaders, save_config
@@ -73,6 +75,7 @@ def main(argv=None) -> None:
                 if sets[name].tokens is None:
                     raise ValueError(f"{path}/text: no such file (the ASR trains on paired speech "
                                      "and text: use a set with transcripts, e.g. dump/train_paired)")
+                check_text_file(tokenizer, f"{path}/text", args.strict)
             seed_everything(args.seed)  # the initial weights too are the same in every run
             model = build(args, len(tokenizer), sets["train"].feat_dim)
             log.info("ASR model: %d parameters; %d train, %d dev utterances, %d tokens, %d dims",

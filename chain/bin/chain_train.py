@@ -28,7 +28,7 @@ import configargparse
 import numpy as np
 import torch
 
-from chain.bin._args import make_parser, setup_logging, str2bool
+from chain.bin._args import add_strict_text_argument, make_parser, setup_logging, str2bool
 from chain.loop.steps import ST_SOURCES, ChainOptions
 from chain.loop.straight_through import ST_MODES
 from chain.train.options import (LoopOptions, OptimOptions, ScheduleOptions, add_dataclass_arguments,
@@ -48,6 +48,7 @@ def get_parser() -> configargparse.ArgumentParser:
     group.add_argument("--speech-dir", default="dump/train_speech_only", help="speech without text")
     group.add_argument("--text-dir", default="data/train_text_only", help="text without speech")
     group.add_argument("--dev-dir", default="dump/dev", help="development set (speech and text)")
+    add_strict_text_argument(group)
     group.add_argument("--exp-dir", required=True, help="where checkpoints, logs and both models go")
     group.add_argument("--resume", type=str2bool, default=False,
                        help="continue from the latest complete checkpoints/epoch<N>.pt")
@@ -90,6 +91,7 @@ def main(argv=None) -> None:
     from chain.data.sampler import BucketBatchSampler, loader_factory
     from chain.loop.batches import ChainBatches
     from chain.loop.trainer import ModelOptions, train_chain
+    from chain.text.textfile import check_text_file
     from chain.train.device import rank_world
     from chain.train.experiment import global_batch, load_config, save_config
     from chain.train.launch import process_group
@@ -113,6 +115,7 @@ def main(argv=None) -> None:
             for path in (args.paired_dir, args.text_dir, args.dev_dir):
                 if not (Path(path) / "text").is_file():
                     raise ValueError(f"{path}/text: no such file (paired, text-only and dev sets need transcripts)")
+                check_text_file(tokenizer, f"{path}/text", args.strict)
             speech = dict(tokenizer=tokenizer, cmvn=tts_config.cmvn, use_linear=True,
                           linear_cmvn=tts_config.cmvn_linear)
             sets = {"paired": SpeechTextDataset.from_dirs(dump_dir=args.paired_dir, data_dir=args.paired_dir, **speech),

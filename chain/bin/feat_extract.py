@@ -5,7 +5,8 @@ linear.JOB.ark + linear.JOB.scp (log-magnitude linear, T x (n_fft/2+1)),
 utt2num_frames.JOB and utt2dur.JOB. feats.JOB.scp is the completion marker: it is
 renamed into place last, after the arks are complete; a failing job exits 1 and
 leaves no scp. With --segments, --wav-scp lists whole recordings and the segments
-file lists this job's utterances.
+file lists this job's utterances. A wav.scp value ending in '|' is a shell command
+whose stdout is the audio; it runs with bash, as Kaldi runs it.
 
 Features of section III-D1 of the machine speech chain paper; conf/fbank.yaml:
   fs: 16000
@@ -47,7 +48,10 @@ def get_parser() -> configargparse.ArgumentParser:
     parser = make_parser(__doc__)
     d = FbankConfig()
     add = parser.add_argument
-    add("--wav-scp", required=True, help="Kaldi wav.scp of this job: '<key> <path>' or '<key> <command> |'")
+    add("--wav-scp", required=True,
+        help="Kaldi wav.scp of this job: '<key> <path>' or '<key> <command> |'; a command (its stdout "
+             "is the audio, e.g. 'sox a.flac -t wav - |') runs with 'bash -o pipefail -c', as in "
+             "Kaldi: a wav.scp runs code, so use data dirs you trust")
     add("--segments", default=None, help="Kaldi segments of this job ('<utt> <recording> <start> <end>'); "
         "--wav-scp then lists the recordings")
     add("--out-dir", required=True, help="directory for the ark/scp and utt2* files")

@@ -18,8 +18,9 @@ import time
 import configargparse
 import torch
 
-from chain.bin._args import make_parser, setup_logging, str2bool
+from chain.bin._args import add_strict_text_argument, make_parser, setup_logging, str2bool
 from chain.feats.fbank import FbankConfig
+from chain.text.textfile import check_text_file
 from chain.train.device import select_device
 from chain.tts.synthesize import load_tts, synthesize_set
 
@@ -43,6 +44,7 @@ def get_parser() -> configargparse.ArgumentParser:
                         help="length cap of a generation: this many frames per input token")
     parser.add_argument("--ngpu", type=int, default=0, choices=(0, 1), help="0: CPU, 1: one GPU")
     parser.add_argument("--num-threads", type=int, default=2, help="torch CPU threads")
+    add_strict_text_argument(parser)
     return parser
 
 
@@ -55,6 +57,7 @@ def main(argv=None) -> None:
         device = select_device(args.ngpu)
         fbank_cfg = FbankConfig.from_yaml(args.fbank_conf) if args.write_wav else None
         model, tokenizer, mel_stats, linear_stats = load_tts(args.exp_dir, args.checkpoint, device)
+        check_text_file(tokenizer, f"{args.data_dir}/text", args.strict)
         summary = synthesize_set(
             model, tokenizer, data_dir=args.data_dir, out_dir=args.out_dir, mel_stats=mel_stats,
             linear_stats=linear_stats, fbank_cfg=fbank_cfg, griffin_lim_iters=args.griffin_lim_iters,

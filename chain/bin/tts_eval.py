@@ -20,9 +20,10 @@ from pathlib import Path
 import configargparse
 import torch
 
-from chain.bin._args import make_parser, setup_logging, str2bool
+from chain.bin._args import add_strict_text_argument, make_parser, setup_logging, str2bool
 from chain.feats.world import F0_METHODS
 from chain.fileio import atomic_write
+from chain.text.textfile import check_text_file
 from chain.tts.evaluate import synthetic_speech_cer, teacher_forced_scores, world_scores, write_trn
 from chain.train.device import select_device
 from chain.tts.synthesize import load_tts
@@ -54,6 +55,7 @@ def get_parser() -> configargparse.ArgumentParser:
     parser.add_argument("--out-dir", required=True, help="where result.txt, hyp.trn and ref.trn go")
     parser.add_argument("--ngpu", type=int, default=0, choices=(0, 1), help="0: CPU, 1: one GPU")
     parser.add_argument("--num-threads", type=int, default=2, help="torch CPU threads")
+    add_strict_text_argument(parser)
     return parser
 
 
@@ -67,6 +69,7 @@ def main(argv=None) -> None:
         if args.asr_exp_dir and not args.synth_dir:
             raise ValueError("--asr-exp-dir needs --synth-dir (the output of chain.bin.tts_decode)")
         model, tokenizer, mel_stats, _ = load_tts(args.exp_dir, args.checkpoint, device)
+        check_text_file(tokenizer, f"{args.data_dir}/text", args.strict)
         counts = teacher_forced_scores(model, tokenizer, args.data_dir, mel_stats=mel_stats,
                                        batch_size=args.batch_size, device=device)
         fields = [f"mel_l2 {counts.mel_l2:.4f}", f"stop_acc {counts.stop_acc:.4f}"]

@@ -22,8 +22,9 @@ from pathlib import Path
 import configargparse
 import torch
 
-from chain.bin._args import make_parser, setup_logging
+from chain.bin._args import add_strict_text_argument, make_parser, setup_logging
 from chain.data.dataset import SpeechTextDataset
+from chain.text.textfile import check_text_file
 from chain.text.tokenizer import load as load_tokenizer
 from chain.train.checkpoint import seed_everything
 from chain.train.experiment import add_data_arguments, make_loaders, save_config
@@ -40,6 +41,7 @@ log = logging.getLogger("tts_train")
 def get_parser() -> configargparse.ArgumentParser:
     parser = make_parser(__doc__)
     add_data_arguments(parser)
+    add_strict_text_argument(parser)
     parser.add_argument("--cmvn-linear", default="data/cmvn_linear.ark",
                         help="global CMVN stats of the log-linear spectrograms (stage 1)")
     parser.add_argument("--num-threads", type=int, default=2, help="torch CPU threads")
@@ -65,6 +67,7 @@ def main(argv=None) -> None:
             for name, ds in zip((args.train_dir, args.dev_dir), sets):
                 if ds.tokens is None:
                     raise ValueError(f"{name}/text: no such file (the TTS trains on paired speech and text)")
+                check_text_file(tokenizer, f"{name}/text", args.strict)
             train_set, dev_set = sets
             seed_everything(args.seed)  # the initial weights too are the same in every run
             model = builder.build(args, len(tokenizer), train_set.feat_dim, train_set.linear_dim,

@@ -102,6 +102,8 @@ def check_text_file(tokenizer: Tokenizer, path: str | os.PathLike, strict: bool 
     """Check a Kaldi text file before it is used: DataError (file:line) on an empty
     transcript, or with ``strict`` on an unknown character; otherwise log the
     :class:`UnknownReport` (a warning if anything is unknown) and return it."""
+    if not os.path.isfile(path):
+        raise DataError(path, "no such file (expected a Kaldi text file: <utt> <transcript> per line)")
     report = encode_text_file(tokenizer, path, strict)[1]
     (logger.warning if report.counts else logger.info)("%s", report)
     return report

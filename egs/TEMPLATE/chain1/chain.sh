@@ -36,7 +36,8 @@ speech_subsets="train_paired train_speech_only"  # subsets of train_set with spe
 # Features (stage 1)
 feats_conf=conf/fbank.yaml  # feature configuration (chain.bin.feat_extract --config)
 cmvn_set=train_paired   # speech the global CMVN stats are computed on (never text-only speech)
-strict=false            # true: a wav at another sampling rate is an error instead of being resampled
+strict=false            # true: a wav at another sampling rate (stage 1) or a character outside the
+                        # token inventory (stages 2-4) is an error instead of being resampled / counted
 
 # Tokens (stage 2)
 token_type=char         # char (the papers' character set), bpe or unigram (sentencepiece)
@@ -154,6 +155,7 @@ feats_inputs_hash() {
 # clean_tmp DIR: remove the temp files (*.tmp, .*.tmp) that a killed writer left in DIR.
 clean_tmp() {
     local n
+    if [ ! -d "$1" ]; then return 0; fi
     n=$(find "$1" -maxdepth 1 -type f -name '*.tmp' -print -delete | wc -l)
     if [ "${n}" -gt 0 ]; then log "$1: removed ${n} temp file(s) left by a killed run"; fi
 }
@@ -256,10 +258,16 @@ fi
 
 if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
     log "stage 2: token inventory (${token_type}) from {${token_sets// /,}} -> data/lang/"
+    clean_tmp data/lang
     texts=$(for dset in ${token_sets}; do echo "data/${dset}/text"; done)
+    # every other set with text is checked against the inventory too (dev and test included)
+    checks=$(for dset in $(echo ${extract_sets} ${speech_subsets} | tr ' ' '\n' | sort -u); do
+        case " ${token_sets} " in *" ${dset} "*) continue ;; esac
+        if [ -f "data/${dset}/text" ]; then echo "--check-only data/${dset}/text"; fi
+    done)
     # shellcheck disable=SC2086
     python -m chain.bin.make_units --token-type "${token_type}" --vocab-size "${vocab_size}" \
-        --symbols "${token_symbols}" --out-dir data/lang ${texts}
+        --symbols "${token_symbols}" --strict "${strict}" --out-dir data/lang ${texts} ${checks}
 fi
 
 # Training jobs: "python -m" for --ngpu 0 or 1; for N > 1, N processes of one GPU each,
