@@ -116,9 +116,9 @@ sub stamp { return strftime('%Y-%m-%d %H:%M:%S', localtime); }
 
 # The command of one job, in the job's process group; returns its wait status. If run.pl
 # goes away (its pid is no longer our parent), the group is stopped: SIGTERM, then SIGKILL.
+my $run_pl = $$;    # the parent of every job
 sub run_command {
     my ($job_cmd) = @_;
-    my $parent = getppid();
     my $pid = fork();
     die "run.pl: fork failed: $!\n" unless defined $pid;
     if ($pid == 0) {
@@ -127,7 +127,7 @@ sub run_command {
     my $orphaned_at;
     while (1) {
         return $? if waitpid($pid, WNOHANG) == $pid;
-        if (!defined $orphaned_at && getppid() != $parent) {
+        if (!defined $orphaned_at && getppid() != $run_pl) {
             $orphaned_at = time;
             $| = 1;    # STDOUT is the job's log: the line must precede the footer
             print "\nrun.pl: run.pl was killed; stopping this job (SIGTERM)\n";

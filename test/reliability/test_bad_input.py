@@ -175,6 +175,18 @@ def test_synthesis_of_bad_text(recipe, text, strict, status, message):
     assert rc == status and message.format(text="dump/test/text", utt=utt) in out, out
 
 
+@pytest.mark.parametrize("name, args, text", [
+    ("tts_eval", "--exp-dir exp/tts --data-dir dump/test --out-dir exp/tts/eval", "dump/test/text"),
+    ("chain_train", "--asr-exp-dir exp/asr --tts-exp-dir exp/tts --exp-dir exp/chain", "data/train_text_only/text"),
+])
+def test_evaluation_and_chain_training_check_their_text(recipe, name, args, text):
+    path = recipe / text
+    lines = path.read_text().splitlines()
+    set_text(path, [lines[0] + " \u00e9t\u00e9", *lines[1:]])
+    rc, out = sh(bin_cmd(name, args, "--strict true"), cwd=recipe)
+    assert rc == 1 and f"{name}: error: {text}:1: unknown character '\u00e9'" in out, out
+
+
 def test_recognition_warns_about_inputs_longer_than_training(recipe, monkeypatch):
     monkeypatch.chdir(recipe)  # scp files name their arks relative to the recipe dir
     longest = max(int(line.split()[1]) for line in
