@@ -1,17 +1,21 @@
 """The bad-input matrix: each case goes through the real entry point on tiny data, and
 must give its exit status and a clear message naming the file (and line), or a counted
-warning. Covered elsewhere: kill -9 and re-run of stage 1 (test_stage1_rerun.py), kill -9
-and SIGTERM of training (test/train/test_preempt.py), damaged and unsafe checkpoints
+warning. Covered elsewhere: kill -9 and re-run of stage 1 (test_stage1_rerun.py), SIGTERM
+of training (test/train/test_preempt.py), damaged and unsafe checkpoints
 (test/fixtures/bad_checkpoints.py, used by the ASR and TTS entry-point tests)."""
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import kaldiio
 import numpy as np
 import pytest
 import soundfile
+import torch
 import yaml
 
 from fixtures.recipe import run
@@ -205,3 +209,25 @@ def test_recognition_warns_about_inputs_longer_than_training(recipe, monkeypatch
                 f"the longest training utterance ({longest} frames)")
     assert rc == 0 and log.count(expected) == 1 and "short1'" not in log, log
     assert (out / "hyp").read_text().startswith("long1")
+
+
+def test_kill_9_of_training_then_resume_ends_where_an_uninterrupted_run_ends(recipe):
+    """What kill -9 (or a crash) leaves: the checkpoints written so far; --resume true goes on
+    from the newest and ends bit-identical to a run that was never stopped (on CPU)."""
+    args = ("--config conf/tiny_asr.yaml --train-dir dump/train_paired --dev-dir dump/dev --lang-dir data/lang "
+            "--cmvn data/cmvn.ark --batch-size 1 --log-interval 1 --epochs 2 --dev-metric loss "
+            "--dev-cer-every 0 --n-average 0 --plot false --resume true")
+    run(bin_cmd("asr_train", args, "--exp-dir exp/straight"), cwd=recipe)
+    exp = recipe / "exp/killed"
+    job = subprocess.Popen(["bash", "-c", bin_cmd("asr_train", args, "--exp-dir", exp)], cwd=recipe,
+                           start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(1200):  # 3 updates per epoch: kill in the 2nd epoch
+        if (exp / "train.log").is_file() and "update 4:" in (exp / "train.log").read_text():
+            break
+        time.sleep(0.05)
+    os.killpg(job.pid, signal.SIGKILL)
+    assert job.wait() == -signal.SIGKILL and not (exp / "checkpoints/epoch2.pt").exists()
+    run(bin_cmd("asr_train", args, "--exp-dir", exp), cwd=recipe)
+    a, b = (torch.load(recipe / f"exp/{name}/checkpoints/epoch2.pt", weights_only=True)["model"]
+            for name in ("straight", "killed"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
