@@ -134,7 +134,10 @@ def first_utt(path):
 def test_stage2_checks_dev_and_test_text(recipe):
     test_text = recipe / "data/test/text"
     set_text(test_text, [f"{first_utt(test_text)} hello {EMOJI} 42"])
+    leftover = recipe / "data/lang/.units.txt.x1y2.tmp"
+    leftover.write_text("partial")
     rc, out = sh("./run.sh --stage 2 --stop-stage 2", cwd=recipe)
+    assert not leftover.exists() and "data/lang: removed 1 temp file(s) left by a killed run" in out
     assert rc == 0 and ("make_units: warning: 3 unknown characters in data/test/text (read as <unk>; "
                         "first at data/test/text:1)") in out, out
     rc, out = sh("./run.sh --stage 2 --stop-stage 2 --strict true", cwd=recipe)

@@ -112,7 +112,12 @@ def test_finished_set_with_a_lost_ark_is_extracted_again(extracted_copy, extract
     recipe, reference = extracted_copy, extracted[1]
     ark = next((recipe / "dump" / "dev").glob("data*/feats.1.ark"))
     ark.write_bytes(ark.read_bytes()[:100])
+    leftovers = [recipe / "data/.cmvn.ark.x1y2.tmp", recipe / "dump/test/.utt2dur.x1y2.tmp"]
+    for path in leftovers:  # what writers killed by kill -9 leave
+        path.write_text("partial")
     rerun = run(STAGE1, cwd=recipe)
+    assert not any(path.exists() for path in leftovers)
+    assert "data: removed 1 temp file(s) left by a killed run" in rerun.stderr
     assert "dump/dev: features up to date" not in rerun.stderr
     assert "dump/dev: features incomplete" in rerun.stderr and "cut short" in rerun.stderr
     assert_same(features(recipe), reference)
