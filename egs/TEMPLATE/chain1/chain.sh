@@ -64,7 +64,7 @@ scoring_asr_exp=""      # ASR that transcribes the synthetic speech in stage 7; 
 
 # Speech chain and label propagation (stage 5)
 chain_config=conf/chain.yaml  # chain options (chain.bin.chain_train --config)
-chain_tag=""            # experiment name; default: <system>_<chain config name> (labelprop: labelprop)
+chain_tag=""            # experiment name; default: <system>_<chain config name> (labelprop: labelprop_<ASR train set>, its training set in exp/<tag>/data/)
 chain_args=""           # extra options for chain.bin.chain_train, e.g. "--epochs 3"
 st=gumbel               # chain_st: straight-through estimator, argmax or gumbel
 tau=1.0                 # chain_st: temperature of the straight-through softmax
