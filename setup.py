@@ -30,6 +30,7 @@ setup(
         "tqdm",
         "matplotlib",
         "pyyaml",
+        "scikit-learn",
         "setuptools>=77.0.3,<81",
     ],
     entry_points={"console_scripts": [f"chain-{s}=chain.bin.{s}:main" for s in SCRIPTS]},

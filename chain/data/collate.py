@@ -6,7 +6,8 @@ Items come from :class:`chain.data.dataset.SpeechTextDataset`; the batch holds
 - ``feats (B, T, D)`` float32 padded with 0, ``feat_lengths (B,)`` int64;
 - ``linear (B, T, n_lin)`` float32 padded with 0 (same lengths as ``feats``);
 - ``tokens (B, L)`` int64 padded with ``pad_id``, ``token_lengths (B,)`` int64;
-- ``spk_vecs (B, S)`` float32.
+- ``spk_vecs (B, S)`` float32;
+- ``speakers (B,)`` int64 speaker class ids (speaker encoder training).
 
 A key is in the batch only if every item has it (speech-only sets have no tokens,
 text-only sets no feats). Masks are not stored: models build them from the lengths.
@@ -49,4 +50,6 @@ def collate(items: Sequence[dict], *, pad_id: int = 0) -> dict:
         batch["tokens"], batch["token_lengths"] = pad_sequences([it["tokens"] for it in items], pad_id)
     if "spk_vec" in keys:
         batch["spk_vecs"] = torch.stack([it["spk_vec"] for it in items])  # (B, S)
+    if "speaker" in keys:
+        batch["speakers"] = torch.tensor([int(it["speaker"]) for it in items], dtype=torch.int64)
     return batch

@@ -43,6 +43,8 @@ _OPTIONS: dict[str, tuple[str, type, str | None]] = {
     # speaker conditioning
     "spk_dim": ("speaker vector size (section IV-C); 0: single speaker, no conditioning", int, None),
     "spk_proj_dim": ("size of the speaker projection concatenated before the outputs", int, None),
+    "spk_loss_weight": ("gamma3 of Eq. (25): weight of 1 - cos(z, SPKEMB(predicted mel)) when a "
+                        "speaker encoder is given", float, None),
     # training
     "dropout": ("dropout of the encoder FC layers and of the prenet", float, None),
     "stop_pos_weight": ("weight of the positive (end of speech) class in the stop BCE of "

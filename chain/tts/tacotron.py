@@ -15,7 +15,11 @@ Decoder, one step s per group of ``r`` frames (reduction factor, r = 4 in the pa
   b_{s,1..r} = FC([x^M_{s,1..r}, c_s])  one stop logit PER FRAME    output 3: end of speech
 After the last step: x^R = FC([PostCBHG(x^M), W_out z])              output 2: linear
 z is the speaker vector (``spk_dim > 0``): projected and added before the LSTMs,
-projected and concatenated before both output regressions (section IV-C).
+projected and concatenated before both output regressions (section IV-C). A frozen
+speaker encoder (``attach_speaker_encoder``, chain.spk) gives z = SPKEMB(x) of the
+target speech when a batch brings no ``spk_vecs``, and the loss term gamma3 x
+(1 - cos(z, SPKEMB(x^M predicted))) of Eq. (25); it is no submodule (not in the state
+dict, no parameters to train), but moves with the model (``.to``).
 
 Targets are grouped by padding the T frames to T_pad = r * ceil(T / r) and reading them
 r at a time; step s predicts frames s*r .. s*r + r - 1. Frames at or beyond an item's
@@ -84,6 +88,7 @@ class Tacotron(nn.Module):
         # structure: speaker conditioning (section IV-C); 0 disables it
         spk_dim: int = 0,
         spk_proj_dim: int = 128,
+        spk_loss_weight: float = 0.25,
         # structure: token ids
         sos_id: int = 2,
         eos_id: int = 3,
@@ -102,12 +107,14 @@ class Tacotron(nn.Module):
             raise ValueError(f"decoder_layers must be >= 1: got {decoder_layers}")
         if not 0 <= eos_id < vocab_size:
             raise ValueError(f"eos_id={eos_id} is outside the vocabulary of {vocab_size} tokens")
-        if spk_dim < 0 or stop_pos_weight <= 0:
-            raise ValueError(f"spk_dim must be >= 0 and stop_pos_weight > 0: got {spk_dim}, {stop_pos_weight}")
+        if spk_dim < 0 or stop_pos_weight <= 0 or spk_loss_weight < 0:
+            raise ValueError(f"spk_dim and spk_loss_weight must be >= 0 and stop_pos_weight > 0: got {spk_dim}, "
+                             f"{spk_loss_weight}, {stop_pos_weight}")
         self.vocab_size, self.mel_dim, self.linear_dim = vocab_size, mel_dim, linear_dim
         self.r, self.spk_dim = reduction_factor, spk_dim
         self.sos_id, self.eos_id, self.pad_id = sos_id, eos_id, pad_id
-        self.stop_pos_weight = stop_pos_weight
+        self.stop_pos_weight, self.spk_loss_weight = stop_pos_weight, spk_loss_weight
+        self.__dict__["_spk_encoder"] = None  # frozen helper, not a submodule (attach_speaker_encoder)
         if loss_reduction not in LOSS_REDUCTIONS:
             raise ValueError(f"loss_reduction must be one of {', '.join(LOSS_REDUCTIONS)}: got {loss_reduction!r}")
         self.loss_reduction = loss_reduction
@@ -145,6 +152,37 @@ class Tacotron(nn.Module):
             proj_channels=(postnet_proj_dim, mel_dim), highway_layers=postnet_highway_layers,
             highway_dim=postnet_channels, rnn_dim=postnet_rnn_dim, leaky_slope=leaky_slope)
         self.linear_out = nn.Linear(self.postnet.out_dim + proj, linear_dim)
+
+    # ---------------------------------------------------------------- speaker encoder
+    def attach_speaker_encoder(self, encoder: nn.Module) -> "Tacotron":
+        """Use the frozen ``encoder`` (with ``embed(feats, lengths) -> z (B, spk_dim)``) for
+        z = SPKEMB(x) and the speaker term of Eq. (25); it is put in eval mode without gradients."""
+        if self.spk_dim == 0:
+            raise ValueError("a speaker encoder attached to a Tacotron built with spk_dim=0")
+        if getattr(encoder, "embed_dim", self.spk_dim) != self.spk_dim:
+            raise ValueError(f"the speaker encoder gives {encoder.embed_dim}-dim vectors, this Tacotron "
+                             f"takes spk_dim={self.spk_dim}")
+        param = next(self.parameters())
+        self.__dict__["_spk_encoder"] = encoder.eval().requires_grad_(False).to(param.device)
+        return self
+
+    @property
+    def speaker_encoder(self) -> nn.Module | None:
+        return self._spk_encoder
+
+    def _apply(self, fn, recurse=True):
+        super()._apply(fn, recurse)
+        if self._spk_encoder is not None:
+            self._spk_encoder._apply(fn)
+        return self
+
+    def speaker_vectors(self, feats: torch.Tensor, feat_lengths: torch.Tensor) -> torch.Tensor:
+        """z = SPKEMB(x) by the attached encoder: feats (B, T, D_mel), lengths (B,) -> (B, spk_dim)."""
+        if self._spk_encoder is None:
+            raise ValueError("this Tacotron needs speaker vectors: give spk_vecs or attach a speaker "
+                             "encoder (tts_train --spk-exp-dir)")
+        with torch.no_grad():
+            return self._spk_encoder.embed(feats, feat_lengths)
 
     # ---------------------------------------------------------------- encoder
     def encode(self, tokens_or_probs: torch.Tensor, token_lengths: torch.Tensor
@@ -219,8 +257,11 @@ class Tacotron(nn.Module):
         tokens (B, L) or probs (B, L, V), token_lengths (B,), feats (B, T, D_mel),
         feat_lengths (B,), spk_vecs (B, S) -> dict of mel (B, T_pad, D_mel),
         linear (B, T_pad, D_lin), stop_logits (B, T_pad), attn (B, T_pad / r, L + 1),
-        with T_pad = r * ceil(T / r).
+        with T_pad = r * ceil(T / r). Without ``spk_vecs`` a speaker-conditioned model
+        takes z = SPKEMB(feats) from its attached speaker encoder.
         """
+        if self.spk_dim and spk_vecs is None:
+            spk_vecs = self.speaker_vectors(feats, feat_lengths)
         memory, memory_lengths = self.encode(tokens_or_probs, token_lengths)  # (B, L + 1, M)
         mask = make_non_pad_mask(memory_lengths, memory.size(1))  # (B, L + 1)
         batch, steps = feats.size(0), math.ceil(feats.size(1) / self.r)
@@ -306,10 +347,13 @@ class Tacotron(nn.Module):
 
     # ---------------------------------------------------------------- loss
     def forward(self, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
-        """Training loss, Eq. (14) of the machine speech chain paper.
+        """Training loss, Eq. (14) of the machine speech chain paper (Eq. (25) with a speaker
+        encoder attached: + spk_loss_weight x (1 - cos(z, SPKEMB(x^M predicted))), the
+        gradient reaching the TTS through the frozen encoder; gamma1 = gamma2 = 1).
 
         batch: tokens (B, L), token_lengths (B,), feats (B, T, D_mel), feat_lengths (B,),
-        linear (B, T, D_lin), optional spk_vecs (B, S) (read only when spk_dim > 0).
+        linear (B, T, D_lin), optional spk_vecs (B, S) (read only when spk_dim > 0;
+        default z = SPKEMB(feats)).
         mel_l2, linear_l2 = mean squared error over valid frames and bins. The loss is
         ``loss_reduction`` "mean": mel_l2 + linear_l2 + stop BCE (the squared norms of
         Eq. 14 divided by the bins, so the three terms have comparable scale), or "sum":
@@ -324,8 +368,10 @@ class Tacotron(nn.Module):
                 raise KeyError(f"Tacotron batch has no {key!r}: it needs tokens, token_lengths, feats, "
                                "feat_lengths and linear (the log-linear targets from linear.scp)")
         feats, linear, feat_lengths = batch["feats"], batch["linear"], batch["feat_lengths"]
-        out = self.teacher_forced(batch["tokens"], batch["token_lengths"], feats, feat_lengths,
-                                  batch.get("spk_vecs") if self.spk_dim else None)
+        spk_vecs = None
+        if self.spk_dim:
+            spk_vecs = batch["spk_vecs"] if "spk_vecs" in batch else self.speaker_vectors(feats, feat_lengths)
+        out = self.teacher_forced(batch["tokens"], batch["token_lengths"], feats, feat_lengths, spk_vecs)
         t_pad = out["mel"].size(1)
         feat_lengths = feat_lengths.to(feats.device)
         valid = make_non_pad_mask(feat_lengths, t_pad)  # (B, T_pad)
@@ -351,7 +397,18 @@ class Tacotron(nn.Module):
                                            steps, self.guided_attn_sigma)
             loss = loss + self.guided_attn_weight * guided
             stats["guided_attn"] = guided.item()
+        if self._spk_encoder is not None and self.spk_loss_weight > 0:
+            spk_cos = self.speaker_similarity(out["mel"], feat_lengths, spk_vecs)
+            loss = loss + self.spk_loss_weight * (1 - spk_cos)
+            stats["spk_cos"] = spk_cos.item()
         return loss, dict(loss=loss.item(), **stats)
+
+    def speaker_similarity(self, mel: torch.Tensor, lengths: torch.Tensor, spk_vecs: torch.Tensor) -> torch.Tensor:
+        """Mean over the batch of cos(z, SPKEMB(mel)), the third line of Eq. (25); mel
+        (B, T, D_mel) predicted, lengths (B,), z = spk_vecs (B, S). Gradients reach ``mel``
+        only (the encoder is frozen)."""
+        predicted = self._spk_encoder.embed(mel, lengths)  # (B, S)
+        return F.cosine_similarity(predicted, spk_vecs.to(predicted.dtype), dim=-1).mean()
 
 
 def _pad_frames(x: torch.Tensor, frames: int) -> torch.Tensor:
