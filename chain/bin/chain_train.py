@@ -11,6 +11,9 @@ keeps its optimiser and schedule (--asr-*/--tts-* options) and picks its best.pt
 own dev metric (ASR: greedy CER, TTS: mel L2). Writes --exp-dir/{asr,tts}/best.pt (with
 config.yaml, readable by asr_recog, tts_decode, tts_eval), checkpoints/, train.log,
 loss.png, tensorboard/. The lang dir and CMVN stats are those of the pretrained models.
+A multi-speaker TTS (tts_train --spk-exp-dir) makes it the chain of section IV (Fig. 8):
+paired and speech-only steps condition the TTS on z = SPKEMB(x) of their own speech, the
+text-only step on the z of a reference drawn from --paired-dir and --speech-dir.
 Run from the recipe dir, e.g.:
   python -m chain.bin.chain_train --config conf/chain.yaml --asr-exp-dir exp/asr_paired \\
       --tts-exp-dir exp/tts_paired --paired-dir dump/train_paired \\
@@ -90,6 +93,7 @@ def main(argv=None) -> None:
     from chain.data.dataset import SpeechTextDataset
     from chain.data.sampler import BucketBatchSampler, loader_factory
     from chain.loop.batches import ChainBatches
+    from chain.loop.speakers import SpeakerPool
     from chain.loop.trainer import ModelOptions, train_chain
     from chain.text.textfile import check_text_file
     from chain.train.device import rank_world
@@ -124,6 +128,11 @@ def main(argv=None) -> None:
                     "text": SpeechTextDataset.from_dirs(dump_dir=None, data_dir=args.text_dir, tokenizer=tokenizer)}
             dev = SpeechTextDataset.from_dirs(dump_dir=args.dev_dir, data_dir=args.dev_dir, **speech)
             ratio = dict(zip(("paired", "speech", "text"), args.ratio))
+            speakers = None
+            if tts.spk_dim and ratio["text"] > 0:
+                speakers = SpeakerPool.from_datasets(tts.speaker_encoder, [
+                    SpeechTextDataset.from_dirs(dump_dir=d, data_dir=None, cmvn=tts_config.cmvn)
+                    for d in (args.paired_dir, args.speech_dir)], batch_size=args.batch_size)
             rank, world_size = rank_world()
             loaders = {name: loader_factory(ds, BucketBatchSampler(ds.lengths, batch_size=args.batch_size,
                                                                    shuffle=True, seed=args.seed, rank=rank,
@@ -143,7 +152,7 @@ def main(argv=None) -> None:
                         asr_opts=model_opts["asr"], tts_opts=model_opts["tts"],
                         loop=dataclass_from_args(args, LoopOptions), exp_dir=args.exp_dir,
                         asr_exp_dir=args.asr_exp_dir, tts_exp_dir=args.tts_exp_dir, resume=args.resume,
-                        tensorboard=args.tensorboard, plot=args.plot)
+                        tensorboard=args.tensorboard, plot=args.plot, speakers=speakers)
     except (ValueError, OSError, TrainingError) as err:
         raise SystemExit(f"chain_train: error: {err}") from None
 

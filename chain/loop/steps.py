@@ -19,6 +19,11 @@ the same ``data/cmvn.ark``; :class:`ChainModels` checks it).
 
 Transcriptions that reach the ASR's length cap and generations that reach the TTS's are
 dropped (counted in the statistics as ``dropped``): a run-on output is no training target.
+
+Multi-speaker chain (section IV-A, Fig. 8, Eqs. 15-20): a TTS with a speaker encoder
+attached takes z = SPKEMB(x) of the paired or speech-only utterance itself (inside
+``Tacotron.forward``); the text-only step speaks in the voice of a reference drawn from
+the paired and speech-only data (``chain.loop.speakers.SpeakerPool``).
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ import torch
 from chain.asr.beam_search import beam_search
 from chain.asr.recognize import MAX_LEN_RATIO
 from chain.asr.seq2seq import Seq2SeqASR
+from chain.loop.speakers import SpeakerPool
 from chain.loop.straight_through import ST_MODES, straight_through
 from chain.tts.tacotron import Tacotron
 
@@ -119,16 +125,23 @@ def speech_only_step(asr: Seq2SeqASR, tts: Tacotron, batch: dict, opts: ChainOpt
     return loss, stats
 
 
-def text_only_step(asr: Seq2SeqASR, tts: Tacotron, batch: dict, opts: ChainOptions
-                   ) -> tuple[torch.Tensor | None, dict[str, float]]:
+def text_only_step(asr: Seq2SeqASR, tts: Tacotron, batch: dict, opts: ChainOptions,
+                   speakers: SpeakerPool | None = None) -> tuple[torch.Tensor | None, dict[str, float]]:
     """Lines 10-13: ``(L_asr^U or None when every generation hit the cap, stats)``.
 
     batch: tokens, token_lengths of unpaired text. The TTS generates in eval mode (no
-    prenet dropout) without gradients; the ASR learns to read its speech back.
+    prenet dropout) without gradients; the ASR learns to read its speech back. A
+    multi-speaker TTS speaks each text in the voice of a reference drawn from ``speakers``
+    (Fig. 8(c): x~ from D^P u D^U, z~ = SPKEMB(x~)).
     """
     tokens, token_lengths = batch["tokens"], batch["token_lengths"]
+    spk_vecs = None
+    if tts.spk_dim:
+        if speakers is None:
+            raise ValueError("the text-only step of a multi-speaker TTS needs a SpeakerPool of references")
+        spk_vecs = speakers.sample(len(token_lengths))[1].to(tokens.device)  # (B, Z)
     with torch.no_grad(), _eval_mode(tts):
-        out = tts.generate(tokens, token_lengths, max_frames_per_token=opts.max_frames_per_token,
+        out = tts.generate(tokens, token_lengths, spk_vecs, max_frames_per_token=opts.max_frames_per_token,
                            with_linear=False)
     keep = (~out["hit_cap"]).nonzero().squeeze(1)  # (B',)
     stats = {"dropped_tts": float(len(token_lengths) - len(keep))}

@@ -29,6 +29,7 @@ import torch
 
 from chain.asr.dev_hooks import greedy_cer
 from chain.loop.batches import ChainBatches
+from chain.loop.speakers import SpeakerPool
 from chain.loop.steps import ChainOptions, chain_loss, paired_step, speech_only_step, text_only_step
 from chain.train.device import is_main
 from chain.train.engine import ModelOptions, ModelSlot, Task, TrainState, backward, fit
@@ -50,12 +51,13 @@ class ChainTask(Task):
 
     def __init__(self, asr: torch.nn.Module, tts: torch.nn.Module, batches: ChainBatches,
                  dev_loader: Iterable[dict], *, tokenizer, chain: ChainOptions, asr_opts: ModelOptions,
-                 tts_opts: ModelOptions, loop: LoopOptions, exp_dir: Path) -> None:
+                 tts_opts: ModelOptions, loop: LoopOptions, exp_dir: Path,
+                 speakers: SpeakerPool | None = None) -> None:
         self.slots = {name: ModelSlot(name, module, opts, loop.epochs, dev_metric=f"{name}_{DEV_METRICS[name]}",
                                       best_path=exp_dir / name / "best.pt")
                       for name, module, opts in (("asr", asr, asr_opts), ("tts", tts, tts_opts))}
         self.chain_batches, self.dev_loader, self.tokenizer = batches, dev_loader, tokenizer
-        self.chain, self.loop = chain, loop
+        self.chain, self.loop, self.speakers = chain, loop, speakers
 
     def batches(self, epoch: int):
         return self.chain_batches.epoch(epoch)
@@ -64,7 +66,7 @@ class ChainTask(Task):
         return len(self.chain_batches)
 
     def step(self, group: dict[str, list[dict]]):
-        return chain_losses(self.slots, group, self.chain)
+        return chain_losses(self.slots, group, self.chain, self.speakers)
 
     def evaluate(self, device, amp) -> dict[str, float]:
         """ASR: dev loss and CER of greedy decoding; TTS: dev loss and teacher-forced mel L2."""
@@ -85,14 +87,15 @@ def train_chain(asr: torch.nn.Module, tts: torch.nn.Module, batches: ChainBatche
                 dev_loader: Iterable[dict], *, tokenizer, chain: ChainOptions,
                 asr_opts: ModelOptions, tts_opts: ModelOptions, loop: LoopOptions, exp_dir,
                 asr_exp_dir, tts_exp_dir, resume: bool = False, tensorboard: bool = True,
-                plot: bool = True) -> TrainState:
+                plot: bool = True, speakers: SpeakerPool | None = None) -> TrainState:
     """Run ``loop.epochs`` epochs of Algorithm 1 from the given (pretrained) models.
 
     ``dev_loader`` batches need feats, linear and tokens (the ASR's dev CER and the TTS's
     dev mel L2). ``asr_exp_dir``/``tts_exp_dir`` are the pretraining experiments whose
     config.yaml is copied next to the chain's best.pt of each model. SIGTERM or SIGUSR1
     stop it after the update in progress with ``checkpoints/interrupted.pt``, raising
-    :class:`chain.train.preempt.Preempted`.
+    :class:`chain.train.preempt.Preempted`. ``speakers``: the references of the text-only
+    step of a multi-speaker TTS.
     """
     exp_dir = Path(exp_dir)
     if is_main():
@@ -100,14 +103,14 @@ def train_chain(asr: torch.nn.Module, tts: torch.nn.Module, batches: ChainBatche
             (exp_dir / name).mkdir(parents=True, exist_ok=True)
             shutil.copyfile(Path(source) / CONFIG, exp_dir / name / CONFIG)
     task = ChainTask(asr, tts, batches, dev_loader, tokenizer=tokenizer, chain=chain, asr_opts=asr_opts,
-                     tts_opts=tts_opts, loop=loop, exp_dir=exp_dir)
+                     tts_opts=tts_opts, loop=loop, exp_dir=exp_dir, speakers=speakers)
     return fit(task, loop, exp_dir, resume=resume, tensorboard=tensorboard, plot=plot)
 
 
-def chain_losses(models: dict[str, ModelSlot], group: dict[str, list[dict]],
-                 chain: ChainOptions) -> tuple[torch.Tensor | None, dict[str, float]]:
-    """The loss of one update's batches, Eq. (5) (None when every output was dropped), and
-    the summed statistics of its steps."""
+def chain_losses(models: dict[str, ModelSlot], group: dict[str, list[dict]], chain: ChainOptions,
+                 speakers: SpeakerPool | None = None) -> tuple[torch.Tensor | None, dict[str, float]]:
+    """The loss of one update's batches, Eq. (5) (Eq. (18) with a multi-speaker TTS; None
+    when every output was dropped), and the summed statistics of its steps."""
     asr, tts = models["asr"].module, models["tts"].module
     stats: dict[str, float] = {}
     paired, unpaired = [], []
@@ -120,14 +123,15 @@ def chain_losses(models: dict[str, ModelSlot], group: dict[str, list[dict]],
         unpaired.append(loss)
         _accumulate(stats, s)
     for batch in group.get("text", []):
-        loss, s = text_only_step(asr, tts, batch, chain)
+        loss, s = text_only_step(asr, tts, batch, chain, speakers)
         unpaired.append(loss)
         _accumulate(stats, s)
     return chain_loss(paired, unpaired, chain), stats
 
 
 def chain_forward_backward(models: dict[str, ModelSlot], group: dict[str, list[dict]], chain: ChainOptions,
-                           grad_clip: float) -> tuple[torch.Tensor | None, dict[str, float], dict[str, torch.Tensor]]:
+                           grad_clip: float, speakers: SpeakerPool | None = None
+                           ) -> tuple[torch.Tensor | None, dict[str, float], dict[str, torch.Tensor]]:
     """The losses of one update's batches (Eq. 5), their gradients (Eqs. 6-7), clipped per model.
 
     Returns ``(loss or None when every output was dropped, summed step stats, gradient norm
@@ -135,7 +139,7 @@ def chain_forward_backward(models: dict[str, ModelSlot], group: dict[str, list[d
     the gradients are averaged over the ranks before clipping (see
     :func:`chain.train.engine.backward`).
     """
-    loss, stats = chain_losses(models, group, chain)
+    loss, stats = chain_losses(models, group, chain, speakers)
     loss, norms = backward(models, loss, grad_clip)
     return loss, stats, norms
 

@@ -23,6 +23,7 @@ from chain.data.datadir import DataError, read_kv, write_kv
 from chain.feats.cmvn import invert_cmvn, load_cmvn
 from chain.feats.griffin_lim import log_linear_to_wav, write_wav
 from chain.fileio import atomic_write
+from chain.spk.builder import load_speaker_encoder
 from chain.text.tokenizer import Tokenizer
 from chain.text.tokenizer import load as load_tokenizer
 from chain.train.checkpoint import find_checkpoint, load_weights
@@ -40,7 +41,8 @@ def load_tts(exp_dir: str | os.PathLike, checkpoint: str | os.PathLike = "best.p
              cmvn: str | os.PathLike | None = None, cmvn_linear: str | os.PathLike | None = None
              ) -> tuple[Tacotron, Tokenizer, np.ndarray, np.ndarray]:
     """``(model in eval mode on device, tokenizer, mel CMVN stats, linear CMVN stats)`` of a
-    ``tts_train`` experiment. Its ``config.yaml`` names the lang dir and the stats (paths
+    ``tts_train`` experiment, a multi-speaker one with its speaker encoder attached
+    (``--spk-exp-dir``). Its ``config.yaml`` names the lang dir and the stats (paths
     relative to the recipe dir, the working directory of every entry point) unless
     ``lang_dir``/``cmvn``/``cmvn_linear`` override them. A checkpoint that cannot be used or
     does not fit raises :class:`chain.train.checkpoint.CheckpointError` (a ValueError)."""
@@ -58,6 +60,8 @@ def load_tts(exp_dir: str | os.PathLike, checkpoint: str | os.PathLike = "best.p
                  f"{len(tokenizer)} tokens, {mel_stats.shape[1] - 1} mel and "
                  f"{linear_stats.shape[1] - 1} linear dims",
                  hint="were the lang dir and the CMVN stats changed after training?")
+    if getattr(config, "spk_exp_dir", ""):  # multi-speaker: the frozen encoder it was trained with
+        model.attach_speaker_encoder(load_speaker_encoder(config.spk_exp_dir, config.spk_checkpoint)[0])
     return model.to(device).eval(), tokenizer, mel_stats, linear_stats
 
 
@@ -130,7 +134,8 @@ def synthesize_set(model: Tacotron, tokenizer: Tokenizer, *, data_dir: str | os.
                    out_dir: str | os.PathLike, mel_stats: np.ndarray, linear_stats: np.ndarray,
                    fbank_cfg=None, griffin_lim_iters: int = 60, batch_size: int = 16,
                    max_frames_per_token: float = 10.0, device: str | torch.device = "cpu",
-                   log_every: int | None = None) -> SynthesisSummary:
+                   log_every: int | None = None, spk_vecs: Mapping[str, np.ndarray] | None = None
+                   ) -> SynthesisSummary:
     """Synthesise ``data_dir/text`` into the Kaldi data dir ``out_dir``.
 
     Writes ``feats.ark`` (de-normalised log-mel), ``utt2num_frames``, ``hit_cap`` (utts
@@ -138,7 +143,8 @@ def synthesize_set(model: Tacotron, tokenizer: Tokenizer, *, data_dir: str | os.
     ``spk2utt``, and with ``fbank_cfg`` ``wav/<utt>.wav`` plus ``wav.scp``; ``feats.scp``
     is written last, so its presence marks a complete dir. Paths inside the scp files are
     ``out_dir`` as given (relative to the recipe dir). Progress is logged every
-    ``log_every`` utterances (None: about ten lines; 0: none).
+    ``log_every`` utterances (None: about ten lines; 0: none). ``spk_vecs`` (utt -> (S,)):
+    the speaker vectors of a multi-speaker model (chain.tts.references).
     """
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     text_path = data_dir / "text"
@@ -158,7 +164,7 @@ def synthesize_set(model: Tacotron, tokenizer: Tokenizer, *, data_dir: str | os.
         for n, syn in enumerate(synthesize(model, texts, tokenizer, mel_stats=mel_stats,
                                            linear_stats=linear_stats, batch_size=batch_size,
                                            max_frames_per_token=max_frames_per_token,
-                                           device=device), 1):
+                                           device=device, spk_vecs=spk_vecs), 1):
             writer(syn.utt, syn.mel.astype(np.float32))
             frames[syn.utt] = syn.mel.shape[0]
             if syn.hit_cap:
