@@ -4,7 +4,7 @@ z = SPKEMB(x) (Eq. (21) of the machine speech chain paper) of every utterance of
 --data-dir (a dump dir: feats.scp, utt2spk), CMVN-normalised with the encoder's stats.
 Writes in --out-dir: embeddings.ark + embeddings.scp (utterance -> z), spk_embeddings.ark +
 spk_embeddings.scp (speaker -> mean of its utterances' z, L2-normalised) and, when the set
-has two speakers or more, result.txt: speaker-verification EER over all pairs of
+has two speakers or more (one with two utterances or more), result.txt: speaker-verification EER over all pairs of
 utterances and identification accuracy (each speaker enrolled with its first --enroll
 utterances; chain.metrics.speaker). Run from the recipe dir, e.g.:
   python -m chain.bin.spk_embed --exp-dir exp/spk_train_paired --data-dir dump/test \\
@@ -24,7 +24,7 @@ from chain.bin._args import add_device_arguments, make_parser, setup_logging
 from chain.data.dataset import SpeechTextDataset
 from chain.data.sampler import BucketBatchSampler, loader_factory
 from chain.fileio import atomic_write
-from chain.metrics.speaker import speaker_scores
+from chain.metrics.speaker import can_score, speaker_scores
 from chain.spk.builder import load_speaker_encoder
 from chain.spk.data import embed_set, utt2spk_of
 from chain.train.device import select_device
@@ -79,7 +79,7 @@ def main(argv=None) -> None:
         write_vectors(out / "embeddings", dict(zip(utts, vectors)))
         write_vectors(out / "spk_embeddings", speaker_means(utts, vectors, speakers))
         summary = f"{len(utts)} utterances of {len(set(speakers))} speakers"
-        if len(set(speakers)) > 1:
+        if can_score(speakers, args.enroll):
             summary = f"{speaker_scores(vectors, speakers, args.enroll).line()}  [{summary}: {args.data_dir}]"
             with atomic_write(out / "result.txt") as f:
                 f.write(summary + "\n")

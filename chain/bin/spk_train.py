@@ -25,7 +25,7 @@ import torch
 from chain.bin._args import make_parser, setup_logging
 from chain.data.datadir import read_kv
 from chain.fileio import atomic_write
-from chain.metrics.speaker import speaker_scores
+from chain.metrics.speaker import can_score, speaker_scores
 from chain.spk import builder
 from chain.spk.data import SpeakerDataset, embed_set, utt2spk_of
 from chain.train.checkpoint import seed_everything
@@ -60,6 +60,10 @@ def main(argv=None) -> None:
             train_set, dev_set = (SpeakerDataset.from_dump(d, cmvn=args.cmvn, speakers=speakers)
                                   for d in (args.train_dir, args.dev_dir))
             dev_speakers = utt2spk_of(args.dev_dir, dev_set.base.keys)
+            scorable = can_score(dev_speakers)
+            if not scorable and args.dev_metric in ("eer", "id_acc"):
+                raise ValueError(f"{args.dev_dir} has no speaker-verification trials of both kinds (two speakers, "
+                                 "one with two utterances): give a larger dev set or pick --dev-metric loss")
             seed_everything(args.seed)
             model = builder.build(args, train_set.feat_dim, len(speakers))
             options = options_from_args(args)
@@ -73,6 +77,8 @@ def main(argv=None) -> None:
                      len(train_set), len(speakers), len(dev_set), len(set(dev_speakers)), held_out)
 
             def dev_metric(model, loader):
+                if not scorable:
+                    return {}
                 utts, vectors = embed_set(model, loader, next(model.parameters()).device)
                 by_utt = dict(zip(dev_set.base.keys, dev_speakers))
                 scores = speaker_scores(vectors, [by_utt[u] for u in utts])

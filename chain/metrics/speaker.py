@@ -13,6 +13,7 @@ score is the cosine of two utterances' vectors.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -69,6 +70,13 @@ def identification_accuracy(vectors: np.ndarray, speakers: Sequence[str], enroll
     guess = (vectors[[i for i, _ in tested]] @ means.T).argmax(1)
     correct = sum(int(g == k) for g, (_, k) in zip(guess, tested))
     return 100.0 * correct / len(tested), len(tested)
+
+
+def can_score(speakers: Sequence[str], enroll: int = 1) -> bool:
+    """Whether a set of these speakers has an EER and an identification accuracy: two
+    speakers at least, one with more than ``enroll`` utterances."""
+    counts = Counter(speakers)
+    return len(counts) > 1 and max(counts.values()) > max(enroll, 1)
 
 
 def speaker_scores(vectors: np.ndarray, speakers: Sequence[str], enroll: int = 1) -> SpeakerScores:

@@ -28,6 +28,8 @@ def draw_tts_figures(model, batch: dict, out_dir: Path, *, n: int = 3,
     feats, feat_lengths = batch["feats"][:n], batch["feat_lengths"][:n]
     spk = batch.get("spk_vecs")
     spk = spk[:n] if spk is not None and model.spk_dim else None
+    if model.spk_dim and spk is None:  # multi-speaker: the voice of the utterance itself
+        spk = model.speaker_vectors(feats, feat_lengths)
     forced = model.teacher_forced(tokens, token_lengths, feats, feat_lengths, spk)
     generated = model.generate(tokens, token_lengths, spk, max_frames_per_token=max_frames_per_token)
     out_dir = Path(out_dir)

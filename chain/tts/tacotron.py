@@ -179,8 +179,8 @@ class Tacotron(nn.Module):
     def speaker_vectors(self, feats: torch.Tensor, feat_lengths: torch.Tensor) -> torch.Tensor:
         """z = SPKEMB(x) by the attached encoder: feats (B, T, D_mel), lengths (B,) -> (B, spk_dim)."""
         if self._spk_encoder is None:
-            raise ValueError("this Tacotron needs speaker vectors: give spk_vecs or attach a speaker "
-                             "encoder (tts_train --spk-exp-dir)")
+            raise ValueError(f"this Tacotron needs spk_vecs of shape ({feats.size(0)}, {self.spk_dim}): got None "
+                             "(give speaker vectors or attach a speaker encoder: tts_train --spk-exp-dir)")
         with torch.no_grad():
             return self._spk_encoder.embed(feats, feat_lengths)
 

@@ -80,7 +80,7 @@ def test_encoder_is_no_submodule_but_moves_with_the_model():
 
 
 def test_speaker_model_needs_z_or_an_encoder():
-    with pytest.raises(ValueError, match="speaker vectors"):
+    with pytest.raises(ValueError, match="attach a speaker encoder"):
         tiny_tts(spk_dim=Z)(make_batch())
     with pytest.raises(ValueError, match="spk_dim=0"):
         tiny_tts().attach_speaker_encoder(encoder())

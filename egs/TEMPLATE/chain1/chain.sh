@@ -3,7 +3,7 @@
 # sets its corpus options and calls this script; the stage numbers mean the same
 # in every recipe:
 #   0 data preparation (local/data.sh)   1 features + CMVN   2 token inventory
-#   3 ASR training   4 TTS training   5 speech chain (or label propagation)
+#   3 ASR training (+ speaker encoder)   4 TTS training   5 speech chain (or label propagation)
 #   6 ASR decoding + scoring   7 TTS synthesis + evaluation
 # --system picks what stages 3-7 train and evaluate:
 #   baseline   ASR and TTS on train_paired only (stage 5 does nothing)
@@ -12,6 +12,10 @@
 #              ASR (beam search) and trains both models further on paired + pseudo-labelled
 #   chain      baseline, then stage 5 trains the speech chain (Algorithm 1)
 #   chain_st   chain with straight-through feedback (--st, --tau)
+# --use-spk true makes it the multi-speaker speech chain (paper 000 section IV): stage 3
+# also trains a speaker encoder on the utt2spk labels of --spk-train-set, the TTS of
+# stages 4-5 is conditioned on its vectors (one-shot: stage 7 speaks each test sentence
+# in the voice of another utterance of its speaker) and stage 7 scores the encoder.
 set -euo pipefail
 
 log() {
@@ -62,6 +66,13 @@ tts_checkpoint=best.pt  # checkpoint synthesised with in stage 7
 griffin_lim_iters=60    # Griffin-Lim iterations of stage 7
 scoring_asr_exp=""      # ASR that transcribes the synthetic speech in stage 7; default: the system's
 
+# Speaker encoder (stage 3; the multi-speaker TTS of stages 4, 5 and 7)
+use_spk=false           # true: train a speaker encoder and make the TTS multi-speaker (section IV)
+spk_config=conf/spk.yaml  # model and training options (chain.bin.spk_train --config)
+spk_train_set=""        # set whose utt2spk labels train the encoder; default: the ASR's training set
+spk_tag=""              # experiment name; default: spk_<config name>_<train set>
+spk_args=""             # extra options for chain.bin.spk_train
+
 # Speech chain and label propagation (stage 5)
 chain_config=conf/chain.yaml  # chain options (chain.bin.chain_train --config)
 chain_tag=""            # experiment name; default: <system>_<chain config name> (labelprop: labelprop_<ASR train set>, its training set in exp/<tag>/data/)
@@ -76,7 +87,8 @@ Usage: $0 [options]
   Stages: 0 data preparation, 1 features and CMVN, 2 token inventory,
   3 ASR training, 4 TTS training, 5 speech chain / label propagation,
   6 ASR decoding and scoring, 7 TTS synthesis and evaluation.
-  --system baseline|upper|labelprop|chain|chain_st picks what stages 3-7 train and evaluate.
+  --system baseline|upper|labelprop|chain|chain_st picks what stages 3-7 train and evaluate;
+  --use-spk true makes the TTS multi-speaker (speaker encoder trained in stage 3).
   e.g.: $0 --stage 3 --stop-stage 7 --system chain
 EOF
 )
@@ -108,13 +120,21 @@ esac
 asr_train_set=${asr_train_set:-${pretrain_set}}
 tts_train_set=${tts_train_set:-${pretrain_set}}
 asr_exp=exp/${asr_tag:-asr_$(basename "${asr_config}" .yaml)_${asr_train_set}}
-tts_exp=exp/${tts_tag:-tts_$(basename "${tts_config}" .yaml)_${tts_train_set}}
+case "${use_spk}" in
+    true)
+        spk_train_set=${spk_train_set:-${asr_train_set}}
+        spk_exp=exp/${spk_tag:-spk_$(basename "${spk_config}" .yaml)_${spk_train_set}}
+        spk_opts="--spk-exp-dir ${spk_exp}"; spk_suffix=_spk ;;
+    false) spk_exp=""; spk_opts=""; spk_suffix="" ;;
+    *) log "--use-spk must be true or false: got '${use_spk}'"; exit 2 ;;
+esac
+tts_exp=exp/${tts_tag:-tts_$(basename "${tts_config}" .yaml)_${tts_train_set}${spk_suffix}}
 # The models stages 6 and 7 evaluate: stage 5's for the systems that have one.
 case "${system}" in
     baseline|upper) chain_exp=""; eval_asr_exp=${asr_exp}; eval_tts_exp=${tts_exp} ;;
-    labelprop) chain_exp=exp/${chain_tag:-labelprop_${asr_train_set}} ;;
-    chain) chain_exp=exp/${chain_tag:-chain_$(basename "${chain_config}" .yaml)} ;;
-    chain_st) chain_exp=exp/${chain_tag:-chain_st_${st}_tau${tau}_$(basename "${chain_config}" .yaml)} ;;
+    labelprop) chain_exp=exp/${chain_tag:-labelprop_${asr_train_set}${spk_suffix}} ;;
+    chain) chain_exp=exp/${chain_tag:-chain_$(basename "${chain_config}" .yaml)${spk_suffix}} ;;
+    chain_st) chain_exp=exp/${chain_tag:-chain_st_${st}_tau${tau}_$(basename "${chain_config}" .yaml)${spk_suffix}} ;;
 esac
 if [ -n "${chain_exp}" ]; then
     eval_asr_exp=${chain_exp}/asr
@@ -293,7 +313,8 @@ train_asr() {
     tail -n 1 "${exp}/train.log" >&2
 }
 
-# train_tts TRAIN_DIR EXP_DIR [OPTION...]: chain.bin.tts_train (stages 4 and 5).
+# train_tts TRAIN_DIR EXP_DIR [OPTION...]: chain.bin.tts_train (stages 4 and 5; multi-speaker
+# with --use-spk true).
 train_tts() {
     local train_dir=$1 exp=$2; shift 2
     # shellcheck disable=SC2086
@@ -301,7 +322,7 @@ train_tts() {
         ${launcher} chain.bin.tts_train --config "${tts_config}" \
             --train-dir "${train_dir}" --dev-dir "dump/${dev_set}" \
             --lang-dir data/lang --cmvn data/cmvn.ark --cmvn-linear data/cmvn_linear.ark \
-            --exp-dir "${exp}" --ngpu "${proc_ngpu}" --resume true ${tts_args} "$@"
+            --exp-dir "${exp}" --ngpu "${proc_ngpu}" --resume true ${spk_opts} ${tts_args} "$@"
     tail -n 1 "${exp}/train.log" >&2
 }
 
@@ -327,6 +348,15 @@ recognize() {
 if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
     log "stage 3: ASR training: dump/${asr_train_set} -> ${asr_exp} (log: ${asr_exp}/train.log)"
     train_asr "dump/${asr_train_set}" "${asr_exp}"
+    if [ -n "${spk_exp}" ]; then
+        log "stage 3: speaker encoder training: dump/${spk_train_set} -> ${spk_exp} (log: ${spk_exp}/train.log)"
+        # shellcheck disable=SC2086
+        ${train_cmd} ${train_opts} "${spk_exp}/log/spk_train.log" \
+            ${launcher} chain.bin.spk_train --config "${spk_config}" \
+                --train-dir "dump/${spk_train_set}" --dev-dir "dump/${dev_set}" --cmvn data/cmvn.ark \
+                --exp-dir "${spk_exp}" --ngpu "${proc_ngpu}" --resume true ${spk_args}
+        tail -n 1 "${spk_exp}/train.log" >&2
+    fi
 fi
 
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
@@ -400,6 +430,13 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
                 --data-dir "dump/${dset}" --synth-dir "${dir}" --asr-exp-dir "${scoring_asr_exp}" \
                 --asr-checkpoint "${asr_checkpoint}" --beam "${beam}" --out-dir "${dir}"
         cat "${dir}/result.txt" >&2
+        if [ -n "${spk_exp}" ]; then
+            dir=${spk_exp}/embed_${dset}
+            log "stage 7: speaker encoder: EER and identification accuracy on dump/${dset} -> ${dir}"
+            ${decode_cmd} "${dir}/log/spk_embed.log" \
+                python -m chain.bin.spk_embed --exp-dir "${spk_exp}" --data-dir "dump/${dset}" --out-dir "${dir}"
+            if [ -f "${dir}/result.txt" ]; then cat "${dir}/result.txt" >&2; fi
+        fi
     done
 fi
 
