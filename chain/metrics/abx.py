@@ -1,6 +1,6 @@
 """ABX discriminability of speech representations across speakers (ZeroSpeech 2019).
 
-The task ``byCtxt_acSpkr`` of the 2019 evaluation (DESIGN.md section 8; section 4 of the
+The task ``byCtxt_acSpkr`` of the 2019 evaluation (bootphon/zerospeech2020; section 4 of the
 ZeroSpeech 2019 VQ-VAE paper reports it as "ABX"): an item is a phone in its context
 (preceding and following phone) spoken by one speaker. A triplet (A, B, X) has A, B and X
 in the same context, A and X the same phone, B another phone, A and B from one speaker and

@@ -1,6 +1,6 @@
 """Frame distances and path-length normalised DTW, batched over many pairs (ZeroSpeech ABX).
 
-The distances of the ZeroSpeech 2019 evaluation (DESIGN.md section 8; section 4.3 of the
+The distances of the ZeroSpeech 2019 evaluation (bootphon/zerospeech2020; section 4.3 of the
 ZeroSpeech 2019 VQ-VAE paper scores MFCC, K-Means and VQ-VAE codes with "DTW cosine" and
 GMM posteriors with "DTW KL"):
 

@@ -6,7 +6,7 @@
   ``speaker`` or ``talker`` (else the last) the speaker; the others form the context.
 - The submission: ``<dir>/english/test/<utt>.txt`` with one line per unit, its vector as
   space-separated numbers, and ``<dir>/metadata.yaml`` describing the system.
-- Bitrate (DESIGN.md section 8): ``(N / D) * H`` bits/s over a whole test set, with ``N``
+- Bitrate (as the 2019 evaluation of bootphon/zerospeech2020): ``(N / D) * H`` bits/s over a whole test set, with ``N``
   the number of units (lines), ``D`` the total duration in seconds and ``H`` the entropy
   in bits of the distribution of distinct unit vectors (a line is a symbol).
 """
@@ -125,7 +125,7 @@ def entropy_bits(counts: Iterable[int]) -> float:
     """Entropy in bits of the distribution given by symbol counts."""
     counts = np.asarray(list(counts), dtype=np.float64)
     p = counts[counts > 0] / counts.sum()
-    return float(-(p * np.log2(p)).sum())
+    return float(-(p * np.log2(p)).sum()) + 0.0  # + 0.0: one symbol gives 0.0, not -0.0
 
 
 def bitrate(units: Iterable[np.ndarray], total_duration: float) -> float:

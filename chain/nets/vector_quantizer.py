@@ -5,6 +5,8 @@ Section 2 of the ZeroSpeech 2019 VQ-VAE paper: Eq. (1) picks the codebook vector
 ``||sg(z) - e||^2`` (moves the codebook) and the commitment loss ``||z - sg(e)||^2``
 (scaled by gamma by the caller; moves the encoder), with ``sg`` the stop-gradient of
 Eq. (4). The decoder sees ``z + sg(e - z)``: the value of ``e``, the gradient of ``z``.
+With ``init="data"`` (not in the paper) the first training batch's encoder outputs become
+the codebook, so that every code starts near some output.
 """
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from typing import NamedTuple
 
 import torch
 from torch import nn
+
+
+CODEBOOK_INITS = ("data", "uniform")
 
 
 class Quantized(NamedTuple):
@@ -24,13 +29,26 @@ class Quantized(NamedTuple):
 class VectorQuantizer(nn.Module):
     """Codebook ``E (K, D)`` of Eq. (1)-(4) of the ZeroSpeech 2019 VQ-VAE paper."""
 
-    def __init__(self, *, num_codes: int, code_dim: int) -> None:
+    def __init__(self, *, num_codes: int, code_dim: int, init: str = "data") -> None:
         super().__init__()
         if num_codes < 2 or code_dim < 1:
             raise ValueError(f"VectorQuantizer needs num_codes >= 2 and code_dim >= 1: "
                              f"got {num_codes} and {code_dim}")
+        if init not in CODEBOOK_INITS:
+            raise ValueError(f"codebook init must be one of {', '.join(CODEBOOK_INITS)}: got '{init}'")
         self.codebook = nn.Embedding(num_codes, code_dim)
         nn.init.uniform_(self.codebook.weight, -1.0 / num_codes, 1.0 / num_codes)
+        # init "data": the first training batch's encoder outputs replace the uniform codebook
+        # (codes far from every output are never picked, a common cause of codebook collapse)
+        self.register_buffer("initialised", torch.tensor(init != "data"))
+
+    @torch.no_grad()
+    def _init_from(self, z: torch.Tensor) -> None:
+        """Codebook vectors drawn from the valid encoder outputs ``z (N, D)``."""
+        pick = torch.randint(len(z), (self.num_codes,), device=z.device) if len(z) < self.num_codes \
+            else torch.randperm(len(z), device=z.device)[:self.num_codes]
+        self.codebook.weight.copy_(z[pick])
+        self.initialised.fill_(True)
 
     @property
     def num_codes(self) -> int:
@@ -44,13 +62,15 @@ class VectorQuantizer(nn.Module):
 
     def forward(self, z: torch.Tensor, mask: torch.Tensor | None = None) -> Quantized:
         """z ``(B, T, D)``, mask ``(B, T)`` bool (True: a valid frame) -> :class:`Quantized`."""
+        if mask is None:
+            mask = torch.ones(z.shape[:2], dtype=torch.bool, device=z.device)
+        if self.training and not bool(self.initialised):
+            self._init_from(z.detach()[mask])
         indices = self.nearest(z.detach())  # (B, T)
         e = self.codebook(indices)  # (B, T, D), Eq. (2)
         per_frame = lambda a, b: (a - b).pow(2).sum(-1)  # noqa: E731  (B, T)
         codebook = per_frame(z.detach(), e)
         commitment = per_frame(z, e.detach())
-        if mask is None:
-            mask = torch.ones_like(indices, dtype=torch.bool)
         weight = mask.to(z.dtype)
         count = weight.sum().clamp_min(1.0)
         latent = z + (e - z).detach()  # straight-through: value e, gradient to z

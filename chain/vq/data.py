@@ -90,6 +90,14 @@ def collate_frames(items: list[dict]) -> dict:
     return batch
 
 
+def add_batch_arguments(group) -> None:
+    """``--exp-dir`` and the batching options of the training entry points."""
+    group.add_argument("--exp-dir", required=True, help="where checkpoints and logs go")
+    group.add_argument("--batch-size", type=int, default=16, help="utterances per batch")
+    group.add_argument("--max-frames", type=int, default=0, help="frames per batch, padding included (0: off)")
+    group.add_argument("--num-threads", type=int, default=2, help="torch CPU threads")
+
+
 def frame_loaders(train_set: FramesDataset, dev_set: FramesDataset | None, *, batch_size: int,
                   max_frames: int = 0, seed: int = 1, num_workers: int = 0):
     """``(epoch -> training loader, dev loader)`` over length-bucketed batches."""

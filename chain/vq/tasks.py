@@ -43,8 +43,8 @@ def codebook_dev_stats(model: VQVAE, loader: Iterable[dict], collapse_fraction: 
     if used <= max(2, collapse_fraction * model.num_codes):
         log.warning("codebook collapse: %d of %d codes used on the dev set (perplexity %.1f); try a "
                     "lower learning rate or a smaller codebook", used, model.num_codes, perplexity(counts))
-    return {"dev_codes_used": float(used), "dev_code_usage": used / model.num_codes,
-            "dev_perplexity": perplexity(counts)}
+    return {"codebook_used": float(used), "codebook_usage": used / model.num_codes,
+            "codebook_perplexity": perplexity(counts)}
 
 
 @dataclass

@@ -67,3 +67,22 @@ def test_bad_options():
         VQVAE(input_dim=5, num_speakers=2, stride=3)
     with pytest.raises(ValueError, match="num_codes >= 2"):
         VectorQuantizer(num_codes=1, code_dim=4)
+
+
+def test_data_init_of_the_codebook():
+    torch.manual_seed(0)
+    vq = VectorQuantizer(num_codes=4, code_dim=3)
+    z = torch.randn(2, 5, 3) * 10
+    mask = torch.tensor([[True] * 5, [True, True, False, False, False]])
+    vq.eval()
+    vq(z, mask)
+    assert not vq.initialised  # eval mode leaves the codebook alone
+    vq.train()
+    q = vq(z, mask)
+    valid = z[mask]
+    assert all((valid == row).all(1).any() for row in vq.codebook.weight)  # rows of valid outputs
+    assert len(set(q.indices[mask].tolist())) == 4  # each code is its own output's nearest
+    before = vq.codebook.weight.clone()
+    vq(z * 2, mask)
+    assert torch.equal(before, vq.codebook.weight)  # only once
+    assert VectorQuantizer(num_codes=4, code_dim=3, init="uniform").initialised

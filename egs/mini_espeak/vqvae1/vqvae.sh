@@ -1,0 +1,1 @@
+../../zerospeech19/vqvae1/vqvae.sh

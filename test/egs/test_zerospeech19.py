@@ -1,0 +1,65 @@
+"""egs/zerospeech19/vqvae1: data preparation on a tiny release-shaped fixture, and the
+embedded setting (egs/mini_espeak/vqvae1) through every stage on a tiny configuration."""
+import kaldiio
+import numpy as np
+import soundfile
+import yaml
+
+from fixtures.recipe import copy_recipe, run
+
+
+def make_release(db, rng):
+    """english/{train/unit,train/voice,test}/<SPEAKER>_<id>.wav (noise bursts) + an .item file."""
+    layout = {"train/unit": ["S001", "S002"] * 3, "train/voice": ["V001"] * 4, "test": ["S003", "S004"]}
+    for sub, speakers in layout.items():
+        (db / "english" / sub).mkdir(parents=True)
+        for k, spk in enumerate(speakers):
+            soundfile.write(db / "english" / sub / f"{spk}_{k:04d}.wav",
+                            rng.normal(scale=0.1, size=8000 + 800 * k), 16000, subtype="PCM_16")
+    item = db / "byCtxt_acSpkr.item"
+    item.write_text("#file onset offset #phone prev-phone next-phone speaker\n"
+                    "S003_0000 0.10 0.20 AH B T S003\nS004_0001 0.10 0.20 AH B T S004\n")
+    return item
+
+
+def test_release_data_prep_and_features(tmp_path, monkeypatch):
+    item = make_release(tmp_path / "db", np.random.default_rng(0))
+    recipe = copy_recipe("zerospeech19", tmp_path / "zs", recipe="vqvae1")
+    run(f'./run.sh --stop-stage 1 --local-data-opts "--db-dir {tmp_path}/db --item-file {item} '
+        f'--dev-fraction 0.2"', cwd=recipe)
+    spk = lambda s: (recipe / "data" / s / "utt2spk").read_text().split()  # noqa: E731
+    assert sorted(set(spk("train_unit")[1::2] + spk("dev")[1::2])) == ["S001", "S002"]
+    assert len(spk("dev")) == 2 and len(spk("train_unit")) == 10  # 1 of 6 held out
+    assert set(spk("train_voice")[1::2] + spk("dev_voice")[1::2]) == {"V001"} and len(spk("dev_voice")) == 2
+    assert spk("test")[::2] == ["S003_0000", "S004_0001"]
+    assert (recipe / "data" / "local" / "test.item").read_text() == item.read_text()
+    monkeypatch.chdir(recipe)
+    frames = dict(line.split() for line in (recipe / "dump/test/utt2num_frames").read_text().splitlines())
+    for name, dim in (("mfcc", 39), ("logmel", 80), ("linear", 1025)):
+        mats = kaldiio.load_scp(f"dump/test/{name}.scp")
+        assert {k: v.shape for k, v in mats.items()} == {k: (int(n), dim) for k, n in frames.items()}
+    assert int(frames["S003_0000"]) == 1 + 8000 // 160  # 10 ms frames, centred
+
+
+def test_embedded_recipe_every_stage(tmp_path):
+    recipe = copy_recipe("mini_espeak", tmp_path / "zs", recipe="vqvae1")
+    run('./run.sh --local-data-opts "--num-utts 45 --speakers 3 --dev-fraction 0.2 --test-fraction 0.25" '
+        '--vq-args "--epochs 1 --channels 16 --num-codes 16 --batch-size 8" '
+        '--c2s-args "--epochs 1 --c2s-channels 16 --disc-channels 8 --batch-size 8" '
+        '--griffin-lim-iters 2 --baselines "kmeans:8:2 gmm:4:2"', cwd=recipe)
+    vq = recipe / "exp" / "vq_vqvae"
+    results = {p.parent.parent.name: yaml.safe_load(p.read_text())
+               for p in (recipe / "exp").glob("**/units_test/result.yaml")}
+    assert set(results) == {"vq_vqvae", "kmeans8_2T", "gmm4_2T"}
+    for name, r in results.items():
+        assert 0 <= r["abx"] <= 100 and r["triplets"] > 0 and r["bitrate"] >= 0, name
+    assert results["kmeans8_2T"]["bitrate"] > 0  # (one epoch of a tiny VQ-VAE may use a single code)
+    assert results["gmm4_2T"]["distance"] == "kl" and results["vq_vqvae"]["stride"] == 4
+    # 16 codes at 4T cannot carry more than log2(16) bits per 40 ms unit
+    assert results["vq_vqvae"]["bitrate"] <= 4 / 0.04
+    test_utts = [line.split()[0] for line in (recipe / "data/test/utt2spk").read_text().splitlines()]
+    assert sorted(p.stem for p in (vq / "submission/english/test").glob("*.txt")) == test_utts
+    assert (vq / "submission/metadata.yaml").is_file()
+    wavs = sorted((vq / "code2spec/synth_test/wav").glob("*.wav"))
+    assert [w.stem for w in wavs] == test_utts and soundfile.info(wavs[0]).samplerate == 16000
+    assert "discriminator" in (vq / "code2spec/train.log").read_text()
