@@ -1,7 +1,9 @@
 """Character and word error rates (the papers' CER and WER) by Levenshtein distance.
 
 A symbol written ``<name>`` in a transcript (WSJ's ``<noise>``) is one unit of the CER,
-as it is one token of the character inventory.
+as it is one token of the character inventory. Language tags (``<en>``, ``<ja>``, ``<zh>``
+of :mod:`chain.text.langtags`) are not characters: they are removed before scoring, and
+:mod:`chain.metrics.lid` scores them.
 """
 from __future__ import annotations
 
@@ -10,17 +12,19 @@ from dataclasses import dataclass, field
 
 import editdistance
 
+from chain.text.langtags import strip
+
 _UNIT = re.compile(r"<[^<>\s]+>|.", re.DOTALL)
 
 
 def chars(text: str) -> list[str]:
     """Characters of a transcript, the space included (written ``<spc>`` in units.txt);
-    ``<noise>`` and other ``<name>`` symbols count as one character each."""
-    return _UNIT.findall(" ".join(text.split()))
+    ``<noise>`` and other ``<name>`` symbols count as one character each; language tags none."""
+    return _UNIT.findall(" ".join(strip(text).split()))
 
 
 def words(text: str) -> list[str]:
-    return text.split()
+    return strip(text).split()
 
 
 @dataclass

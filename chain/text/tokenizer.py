@@ -142,18 +142,18 @@ def load(lang_dir: str | os.PathLike) -> Tokenizer:
 
 
 def build(token_type: str, text_files: Sequence[str | os.PathLike] = (), vocab_size: int = 100,
-          symbols: Sequence[str] = ()) -> Tokenizer:
-    """A new inventory: the paper's characters (``char``) or a sentencepiece model trained
-    on the transcripts of the Kaldi ``text_files`` (``bpe``, ``unigram``).
+          symbols: Sequence[str] = (), chars: str | None = None) -> Tokenizer:
+    """A new inventory: characters (``char``: ``chars``, by default the paper's) or a
+    sentencepiece model trained on the transcripts of the Kaldi ``text_files`` (``bpe``, ``unigram``).
 
-    ``symbols`` (e.g. ``<noise>``) are extra whole tokens; ``vocab_size`` is for sentencepiece.
+    ``symbols`` (e.g. ``<noise>``, language tags) are extra whole tokens; ``vocab_size`` is for sentencepiece.
     """
     from chain.text.char_tokenizer import CharTokenizer, char_units
     from chain.text.sentencepiece_tokenizer import SentencePieceTokenizer
     from chain.text.textfile import read_text
 
     if token_type == "char":
-        return CharTokenizer(char_units(symbols=symbols))
+        return CharTokenizer(char_units(symbols=symbols) if chars is None else char_units(chars, symbols))
     if token_type in ("bpe", "unigram"):
         if not text_files:
             raise ValueError(f"a {token_type} model needs training text: give at least one text file")

@@ -71,3 +71,23 @@ def test_cli_errors(tmp_path, text):
 def test_help_shows_defaults():
     help_text = make_units.get_parser().format_help()
     assert "--token-type" in help_text and "default: char" in help_text
+
+
+def test_chars_file_makes_a_multilingual_inventory_with_language_tags(tmp_path, capsys):
+    chars = tmp_path / "chars.txt"
+    chars.write_text("abc ab\nかな\n汉字。？\n", encoding="utf-8")
+    text = tmp_path / "text"
+    text.write_text("u1 <ja>かな<en>abc<zh>汉字。\nu2 <ja>かなa!\n", encoding="utf-8")
+    make_units.main(["--chars", str(chars), "--symbols", "<en>,<ja>,<zh>",
+                     "--out-dir", str(tmp_path / "lang"), str(text)])
+    tok = load(tmp_path / "lang")
+    assert tok.id2token[5:] == [*"abcかな汉字。？", "<en>", "<ja>", "<zh>"]
+    assert tok.decode(tok.encode("<ja>かな<en>abc")) == "<ja>かな<en>abc"
+    err = capsys.readouterr().err
+    assert "1 unknown characters" in err and f"{text}:2" in err  # '!' is outside the inventory
+    with pytest.raises(SystemExit, match=f"{text}:2: unknown character '!'"):
+        make_units.main(["--chars", str(chars), "--symbols", "<en>,<ja>,<zh>", "--strict", "true",
+                         "--out-dir", str(tmp_path / "lang2"), str(text)])
+    chars.write_text("ab\n<x>\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match=f"{chars}:2: '<' cannot be a character token"):
+        make_units.main(["--chars", str(chars), "--out-dir", str(tmp_path / "lang3"), str(text)])

@@ -47,7 +47,8 @@ strict=false            # true: a wav at another sampling rate (stage 1) or a ch
 token_type=char         # char (the papers' character set), bpe or unigram (sentencepiece)
 vocab_size=100          # sentencepiece vocabulary size (bpe/unigram only)
 token_sets="train_paired train_text_only"  # data sets whose text the token inventory is built from
-token_symbols=""        # comma-separated whole tokens of the transcripts, e.g. "<noise>" (WSJ)
+token_symbols=""        # comma-separated whole tokens of the transcripts, e.g. "<noise>" (WSJ), "<en>,<ja>" (language tags)
+token_chars=""          # char only: file whose characters are the inventory (e.g. kana, hanzi, a-z); empty: the paper's
 
 # ASR (stages 3, 6)
 asr_config=conf/asr.yaml  # model and training options (chain.bin.asr_train --config)
@@ -64,6 +65,7 @@ tts_tag=""              # experiment name; default: tts_<config name>_<train set
 tts_args=""             # extra options for chain.bin.tts_train
 tts_checkpoint=best.pt  # checkpoint synthesised with in stage 7
 griffin_lim_iters=60    # Griffin-Lim iterations of stage 7
+tts_decode_args=""      # extra options for chain.bin.tts_decode, e.g. "--max-frames-per-token 25"
 scoring_asr_exp=""      # ASR that transcribes the synthetic speech in stage 7; default: the system's
 
 # Speaker encoder (stage 3; the multi-speaker TTS of stages 4, 5 and 7)
@@ -287,7 +289,7 @@ if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
     done)
     # shellcheck disable=SC2086
     python -m chain.bin.make_units --token-type "${token_type}" --vocab-size "${vocab_size}" \
-        --symbols "${token_symbols}" --strict "${strict}" --out-dir data/lang ${texts} ${checks}
+        --symbols "${token_symbols}" --chars "${token_chars}" --strict "${strict}" --out-dir data/lang ${texts} ${checks}
 fi
 
 # Training jobs: "python -m" for --ngpu 0 or 1; for N > 1, N processes of one GPU each,
@@ -420,10 +422,11 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
     for dset in ${test_sets}; do
         dir=${eval_tts_exp}/synth_${dset}
         log "stage 7: TTS synthesis: text of dump/${dset} with ${eval_tts_exp}/${tts_checkpoint} -> ${dir}"
+        # shellcheck disable=SC2086
         ${decode_cmd} "${dir}/log/tts_decode.log" \
             python -m chain.bin.tts_decode --exp-dir "${eval_tts_exp}" --checkpoint "${tts_checkpoint}" \
                 --data-dir "dump/${dset}" --out-dir "${dir}" --fbank-conf "${feats_conf}" \
-                --griffin-lim-iters "${griffin_lim_iters}"
+                --griffin-lim-iters "${griffin_lim_iters}" ${tts_decode_args}
         log "stage 7: TTS evaluation: mel L2, stop accuracy, MCD/F0/VUV (WORLD), CER of ${dir} by ${scoring_asr_exp}"
         ${decode_cmd} "${dir}/log/tts_eval.log" \
             python -m chain.bin.tts_eval --exp-dir "${eval_tts_exp}" --checkpoint "${tts_checkpoint}" \

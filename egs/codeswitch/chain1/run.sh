@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The code-switching speech chain (slides 001) on an embedded corpus spoken by espeak-ng
+# (no download): monolingual English, Japanese and Mandarin paired data, Japanese-English
+# code-switched speech-only and text-only data, and a Mandarin-English code-switched test
+# set that no training set contains (zero-shot). Transcripts carry language tags
+# (<en> <ja> <zh>): the ASR emits a character and its language per step, stage 6 scores
+# LID accuracy next to the CER. Systems: ./run.sh --system baseline|chain|labelprop|upper;
+# the control is ./run.sh --stage 5 --system chain --chain-args "--ratio 1 0 0".
+set -euo pipefail
+
+./chain.sh \
+    --local-data-opts "--num-mono 300 --num-cs 300 --num-dev 20 --num-test 40 --speakers 4" \
+    --feats-conf conf/fbank.yaml \
+    --token-type char \
+    --token-chars data/local/chars.txt \
+    --token-symbols "<en>,<ja>,<zh>" \
+    --test-sets "test_en test_ja test_zh test_cs test_zhen" \
+    --tts-decode-args "--max-frames-per-token 25" \
+    --nj 2 \
+    "$@"
