@@ -5,7 +5,8 @@
 # set that no training set contains (zero-shot). Transcripts carry language tags
 # (<en> <ja> <zh>): the ASR emits a character and its language per step, stage 6 scores
 # LID accuracy next to the CER. Systems: ./run.sh --system baseline|chain|labelprop|upper;
-# the control is ./run.sh --stage 5 --system chain --chain-args "--ratio 1 0 0".
+# the control is ./run.sh --stage 5 --system chain --chain-tag control --chain-args "--ratio 1 0 0".
+# A hanzi takes ~17 frames of speech (a kana ~9, a letter ~4), hence the TTS length cap of stage 7.
 set -euo pipefail
 
 ./chain.sh \
