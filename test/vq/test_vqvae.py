@@ -86,3 +86,23 @@ def test_data_init_of_the_codebook():
     vq(z * 2, mask)
     assert torch.equal(before, vq.codebook.weight)  # only once
     assert VectorQuantizer(num_codes=4, code_dim=3, init="uniform").initialised
+
+
+def test_dev_codebook_usage_and_collapse_warning(caplog):
+    from chain.vq.tasks import codebook_dev_stats
+
+    torch.manual_seed(0)
+    model = VQVAE(input_dim=4, num_speakers=1, stride=2, num_codes=8, code_dim=3, speaker_dim=2, channels=8).eval()
+    loader = [{"feats": torch.randn(2, 12, 4), "feat_lengths": torch.tensor([12, 5])}] * 2
+    with torch.no_grad():
+        model.quantizer.codebook.weight.fill_(0.5)  # every row the same: code 0 always wins
+    stats = codebook_dev_stats(model, loader)
+    assert stats == {"codebook_used": 1.0, "codebook_usage": 1 / 8, "codebook_perplexity": 1.0}
+    assert "codebook collapse: 1 of 8 codes" in caplog.text
+    caplog.clear()
+    with torch.no_grad():  # spread codes: the valid outputs pick several of them
+        z = model.encoder(loader[0]["feats"].transpose(1, 2)).transpose(1, 2)  # (2, 6, 3)
+        model.quantizer.codebook.weight.copy_(z[0].repeat(2, 1)[:8])  # rows 6, 7 repeat 0, 1 and lose ties
+    stats = codebook_dev_stats(model, loader)
+    assert stats["codebook_used"] == 6 and 1 < stats["codebook_perplexity"] <= 6
+    assert "collapse" not in caplog.text
