@@ -41,7 +41,7 @@ speech_subsets="train_paired train_speech_only"  # subsets of train_set with spe
 feats_conf=conf/fbank.yaml  # feature configuration (chain.bin.feat_extract --config)
 cmvn_set=train_paired   # speech the global CMVN stats are computed on (never text-only speech)
 strict=false            # true: a wav at another sampling rate (stage 1) or a character outside the
-                        # token inventory (stages 2-4) is an error instead of being resampled / counted
+                        # token inventory in any set's text (stage 2) is an error, not resampled / counted
 
 # Tokens (stage 2)
 token_type=char         # char (the papers' character set), bpe or unigram (sentencepiece)
