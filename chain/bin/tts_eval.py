@@ -4,7 +4,8 @@ Teacher-forced mel L2 and stop accuracy on the real speech of --data-dir (defini
 in chain.metrics.tts); with --synth-dir (chain.bin.tts_decode), the mel-cepstral
 distortion (dB), F0 RMSE (Hz) and voiced/unvoiced error of its waveforms against those
 of --data-dir (WORLD analysis, DTW-aligned: chain.metrics.world); with --asr-exp-dir,
-the CER/WER of the synthesised speech as recognised by that ASR. Writes in --out-dir
+the CER/WER of the synthesised speech as recognised by that ASR (and, for transcripts with
+language tags, its LID accuracy per token and per utterance: chain.metrics.lid). Writes in --out-dir
 result.txt (one line: mel_l2, stop_acc, MCD, F0_RMSE, VUV, CER, WER, how many
 generations hit the length cap) and, with an ASR, hyp.trn and ref.trn; prints the line.
 Run from the recipe dir:
@@ -23,6 +24,8 @@ import torch
 from chain.bin._args import add_strict_text_argument, make_parser, setup_logging, str2bool
 from chain.feats.world import F0_METHODS
 from chain.fileio import atomic_write
+from chain.metrics.lid import score_lid
+from chain.text.langtags import TAGS
 from chain.text.textfile import check_text_file
 from chain.tts.evaluate import synthetic_speech_cer, teacher_forced_scores, world_scores, write_trn
 from chain.train.device import select_device
@@ -85,6 +88,9 @@ def main(argv=None) -> None:
             cer = synthetic_speech_cer(args.asr_exp_dir, args.synth_dir, checkpoint=args.asr_checkpoint,
                                        beam=args.beam, batch_size=args.batch_size, device=device)
             fields += [f"CER {cer.score.cer.rate:.2f}%", f"WER {cer.score.wer.rate:.2f}%"]
+            if any(tag in ref for ref in cer.refs.values() for tag in TAGS):
+                lid = score_lid(cer.refs, cer.hyps)
+                fields += [f"LID_token {lid.token_accuracy:.2f}%", f"LID_utt {lid.utt_accuracy:.2f}%"]
         else:
             fields += ["CER n/a", "WER n/a"]
         if args.synth_dir:

@@ -30,7 +30,7 @@ def test_codeswitch_stages_0_to_7_and_the_chain(tmp_path):
         result = (asr / f"decode_{dset}_best_beam2/result.txt").read_text().splitlines()
         assert result[0].startswith("CER ") and result[1].startswith("LID token accuracy ")
     synth = (recipe / "exp/tts_tts_tiny_train_paired/synth_test_zhen/result.txt").read_text()
-    assert "mel_l2" in synth and "CER" in synth
+    assert "mel_l2" in synth and "CER" in synth and "LID_token" in synth
 
     # Stage 5: the chain with Ja-En CS speech-only and text-only data, and the control.
     run(f"./run.sh --stage 5 --stop-stage 6 --system chain {TINY} --test-sets test_cs", cwd=recipe)
