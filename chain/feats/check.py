@@ -54,7 +54,8 @@ def check_scp(scp: Path, utts: list[str], num_frames: dict[str, str]) -> int:
                     arks[path] = (open(path, "rb"), os.path.getsize(path))
                 rows, cols = _matrix_shape(*arks[path], int(offset))
             except (OSError, ValueError) as err:
-                raise DataError(scp, f"utterance '{utt}': cannot read the matrix '{value}' ({err})", n) from None
+                raise DataError(scp, f"utterance '{utt}': cannot read the matrix '{value}' ({err})",
+                                n) from None
             if str(rows) != num_frames.get(utt):
                 raise DataError(scp, f"utterance '{utt}': {rows} frames, utt2num_frames says "
                                 f"{num_frames.get(utt)}", n)

@@ -65,7 +65,8 @@ class UnknownReport:
         order = sorted(self.counts, key=lambda c: (-self.counts[c], self.first_line[c]))
         items = ", ".join(f"{c!r} x{self.counts[c]} (first at line {self.first_line[c]})" for c in order)
         first = min(self.first_line.values())
-        out = f"{self.total} unknown characters in {self.path} (read as <unk>; first at {self.path}:{first}): {items}"
+        out = (f"{self.total} unknown characters in {self.path} (read as <unk>; first at "
+               f"{self.path}:{first}): {items}")
         if self.no_known:
             out += (f"; {len(self.no_known)} transcript(s) with no known character (first at "
                     f"{self.path}:{self.no_known[0]})")
