@@ -5,6 +5,10 @@ Writes OUT_DIR/{train_paired,train_speech_only,train_text_only,train_full,dev,te
 (phone alignments of every utterance, Kaldi CTM), OUT_DIR/local/corpus.txt (all
 sentences) and OUT_DIR/local/spk2voice; wavs (16 kHz, 16 bit) under WAV_DIR/<spk>/.
 A re-run reuses finished work; the same options give the same wavs for any --nj.
+--paired-speakers N (the multi-speaker setting, paper 000 section IV: SI84/SI200 analog):
+train_paired from the first N voices, train_speech_only from the voices after them,
+test_seen (paired voices) and test_unseen (the last --unseen-speakers voices, found
+nowhere in training) instead of test.
 """
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ import configargparse
 from chain.bin._args import make_parser
 from chain.corpora.mini_espeak import MAX_SPEAKERS, make_corpus
 
-SET_ORDER = ("train_paired", "train_speech_only", "train_text_only", "train_full", "dev", "test")
+SET_ORDER = ("train_paired", "train_speech_only", "train_text_only", "train_full", "dev", "test",
+             "test_seen", "test_unseen")
 
 
 def get_parser() -> configargparse.ArgumentParser:
@@ -41,6 +46,11 @@ def get_parser() -> configargparse.ArgumentParser:
                         help="share of the utterances (of the non-held-out speakers) in dev")
     parser.add_argument("--test-fraction", type=float, default=0.05,
                         help="share of all utterances in test (fewer than 10 speakers only)")
+    parser.add_argument("--paired-speakers", type=int, default=0,
+                        help="multi-speaker setting: voices of train_paired (the first ones); the speech-only "
+                             "data comes from the others, test_seen and test_unseen replace test (0: off)")
+    parser.add_argument("--unseen-speakers", type=int, default=2,
+                        help="multi-speaker setting: the last voices, heard only in test_unseen")
     return parser
 
 
@@ -51,11 +61,12 @@ def main(argv=None) -> None:
         sets = make_corpus(args.out_dir, args.wav_dir, num_utts=args.num_utts, speakers=args.speakers,
                            seed=args.seed, nj=args.nj, rate_wpm=args.rate_wpm,
                            paired=args.paired_fraction, speech_only=args.speech_only_fraction,
-                           dev=args.dev_fraction, test=args.test_fraction)
+                           dev=args.dev_fraction, test=args.test_fraction,
+                           paired_speakers=args.paired_speakers, unseen_speakers=args.unseen_speakers)
     except ValueError as err:
         raise SystemExit(f"make_espeak_corpus: error: {err}") from None
     print(f"{'set':<18} {'utts':>6} {'speakers':>8} {'hours':>7}")
-    for name in SET_ORDER:
+    for name in (n for n in SET_ORDER if n in sets):
         data = sets[name]
         durations = data.extra.get("utt2dur")
         hours = f"{sum(float(d) for d in durations.values()) / 3600:7.3f}" if durations else "   text"

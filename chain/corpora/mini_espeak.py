@@ -8,6 +8,8 @@ voice, :func:`speaker_voices`), synthesises 16 kHz wavs in parallel processes an
 writes the Kaldi data dirs of docs/data.md: ``train_paired``,
 ``train_speech_only``, ``train_text_only``, ``train_full``, ``dev``, ``test``, plus
 ``local/phones.ctm`` (phone alignments), ``local/corpus.txt`` and ``local/spk2voice``.
+With ``paired_speakers`` (the multi-speaker setting, :func:`split_voice_groups`) the
+voices are split instead: ``test`` gives way to ``test_seen`` and ``test_unseen``.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from typing import NamedTuple
 from chain.corpora.espeak import SAMPLE_RATE
 from chain.corpora.espeak_batch import Job, synthesise
 from chain.data.datadir import DataDir, write_kv
-from chain.data.split import split_corpus, write_sets
+from chain.data.split import shuffle_split, split_corpus, write_sets
 from chain.fileio import atomic_write
 
 ALPHABET = frozenset("abcdefghijklmnopqrstuvwxyz ,:'?.-")
@@ -215,16 +217,67 @@ def split_sets(data: DataDir, speakers: list[str], seed: int, paired: float = 0.
         raise ValueError(f"{err}: raise --num-utts") from None
 
 
+def split_voice_groups(data: DataDir, speakers: list[str], seed: int, *, paired_speakers: int,
+                       unseen_speakers: int = 2, paired: float = 0.30, speech_only: float = 0.35,
+                       dev: float = 0.05, test: float = 0.05) -> dict[str, DataDir]:
+    """The multi-speaker setting, as WSJ's SI84 (paired) and SI200 (unpaired, other speakers).
+
+    The first ``paired_speakers`` voices speak the paired data, the last ``unseen_speakers``
+    only ``test_unseen`` (all their utterances), the voices between them the speech-only
+    data. ``dev`` (a ``dev`` share of the training voices' utterances) comes from all
+    training voices, ``test_seen`` (a ``test`` share of them) from the paired voices. Of the
+    rest, a share 1 - ``paired`` - ``speech_only`` of each group is text-only, the remainder
+    of the paired voices ``train_paired`` and of the others ``train_speech_only``: the sizes
+    follow the voice counts. ``train_full`` is all of the rest, paired (the upper bound).
+    """
+    text_only = 1.0 - paired - speech_only
+    if not 0 <= text_only < 1 or not (0 <= dev < 1 and 0 <= test < 1):
+        raise ValueError(f"fractions out of range: paired {paired}, speech-only {speech_only}, dev {dev}, "
+                         f"test {test}")
+    if paired_speakers < 1 or unseen_speakers < 1 or paired_speakers + unseen_speakers >= len(speakers):
+        raise ValueError(f"--paired-speakers {paired_speakers} and --unseen-speakers {unseen_speakers} must be "
+                         f">= 1 and leave speech-only voices among --speakers {len(speakers)}")
+    groups = {"paired": speakers[:paired_speakers], "speech": speakers[paired_speakers:-unseen_speakers],
+              "unseen": speakers[-unseen_speakers:]}
+    utts = {name: sorted((u for u, s in data.utt2spk.items() if s in set(spks)), key=str.encode)
+            for name, spks in groups.items()}
+    seen = len(utts["paired"]) + len(utts["speech"])
+    n_dev, n_test = max(1, round(dev * seen)), max(1, round(test * seen))
+    if n_test >= len(utts["paired"]) or n_dev + n_test >= seen:
+        raise ValueError(f"{seen} utterances of the training voices are too few for --dev {dev} --test {test}")
+    test_seen, paired_rest = shuffle_split(utts["paired"], (n_test / len(utts["paired"]),
+                                                            1 - n_test / len(utts["paired"])), seed)
+    pool = paired_rest + utts["speech"]
+    dev_utts, _ = shuffle_split(pool, (n_dev / len(pool), 1 - n_dev / len(pool)), seed)
+    held = set(dev_utts)
+    parts = {}
+    for name, group in (("paired", paired_rest), ("speech", utts["speech"])):
+        rest = [u for u in group if u not in held]
+        parts[name] = shuffle_split(rest, (1 - text_only, text_only), seed)
+    full = parts["paired"][0] + parts["paired"][1] + parts["speech"][0] + parts["speech"][1]
+    sets = {"train_full": data.subset(full),
+            "train_paired": data.subset(parts["paired"][0]),
+            "train_speech_only": data.subset(parts["speech"][0], keep_text=False),
+            "train_text_only": data.subset(parts["paired"][1] + parts["speech"][1], keep_wav=False),
+            "dev": data.subset(dev_utts), "test_seen": data.subset(test_seen),
+            "test_unseen": data.subset(utts["unseen"])}
+    empty = [name for name, d in sets.items() if not d.utts]
+    if empty:
+        raise ValueError(f"{', '.join(empty)} would be empty: raise --num-utts")
+    return sets
+
+
 def make_corpus(out_dir: str | os.PathLike, wav_dir: str | os.PathLike, num_utts: int = 3000,
                 speakers: int = 1, seed: int = 0, nj: int = 2, rate_wpm: int = 175,
                 paired: float = 0.30, speech_only: float = 0.35, dev: float = 0.05,
-                test: float = 0.05) -> dict[str, DataDir]:
+                test: float = 0.05, paired_speakers: int = 0, unseen_speakers: int = 2) -> dict[str, DataDir]:
     """Generate, synthesise and write the whole corpus; return the data dirs written.
 
     Utterance ``i`` (1-based) goes to speaker ``(i - 1) % speakers``; ids look like
     ``spk01-00042``. Wavs (16 kHz, 16 bit) go to ``wav_dir/<spk>/<utt>.wav``, spoken by
     ``nj`` processes; a re-run reuses what an earlier run finished (see
     :mod:`chain.corpora.espeak_batch`), and the same arguments give the same bits.
+    ``paired_speakers`` > 0: the multi-speaker setting (:func:`split_voice_groups`).
     """
     if num_utts < 1 or nj < 1:
         raise ValueError(f"--num-utts and --nj must be >= 1: got {num_utts} and {nj}")
@@ -246,12 +299,19 @@ def make_corpus(out_dir: str | os.PathLike, wav_dir: str | os.PathLike, num_utts
         jobs.append(Job(utt, voice, text, str(wav_dir / spk / f"{utt}.wav"), pitch))
     data = DataDir(utt2spk={j.utt: j.utt.split("-")[0] for j in jobs},
                    wav_scp={j.utt: j.wav for j in jobs}, text={j.utt: j.text for j in jobs})
-    split_sets(data, spk_ids, seed, paired, speech_only, dev, test)  # fail before the long part
+    def split() -> dict[str, DataDir]:
+        if paired_speakers:
+            return split_voice_groups(data, spk_ids, seed, paired_speakers=paired_speakers,
+                                      unseen_speakers=unseen_speakers, paired=paired,
+                                      speech_only=speech_only, dev=dev, test=test)
+        return split_sets(data, spk_ids, seed, paired, speech_only, dev, test)
+
+    split()  # fail before the long part
 
     done = synthesise(jobs, nj, rate_wpm)
     data.extra = {"utt2dur": {j.utt: f"{done[j.utt][0] / SAMPLE_RATE:.4f}" for j in jobs},
                   "utt2gender": {j.utt: j.voice.partition("+")[2][0] for j in jobs}}
-    sets = split_sets(data, spk_ids, seed, paired, speech_only, dev, test)
+    sets = split()
     write_sets(sets, out_dir)
     local = Path(out_dir) / "local"
     with atomic_write(local / "phones.ctm") as f:

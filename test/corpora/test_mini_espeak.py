@@ -10,7 +10,7 @@ import pytest
 import soundfile
 
 from chain.corpora.mini_espeak import (
-    ALPHABET, MAX_SPEAKERS, generate_sentences, make_corpus, number_word, speaker_voices)
+    ALPHABET, MAX_SPEAKERS, generate_sentences, make_corpus, number_word, speaker_voices, split_voice_groups)
 from chain.data.datadir import DataDir, read_kv
 
 SETS = ("train_paired", "train_speech_only", "train_text_only", "train_full", "dev", "test")
@@ -186,3 +186,22 @@ def test_recipe_data_sh(tmp_path):
     assert len(sets["train_full"].utts) + len(sets["dev"].utts) + len(sets["test"].utts) == 20
     wav_dir = (tmp_path / "downloads/wav").resolve()
     assert all(Path(w).is_relative_to(wav_dir) for w in sets["dev"].wav_scp.values())
+
+
+def test_voice_groups_split_paired_speech_only_and_unseen_voices():
+    speakers = [f"spk{k:02d}" for k in range(1, 8)]
+    utts = {f"{speakers[i % 7]}-{i:05d}": speakers[i % 7] for i in range(280)}
+    data = DataDir(utt2spk=utts, wav_scp={u: f"/w/{u}.wav" for u in utts}, text={u: "a b" for u in utts})
+    sets = split_voice_groups(data, speakers, seed=0, paired_speakers=2, unseen_speakers=1)
+    voices = {name: set(d.utt2spk.values()) for name, d in sets.items()}
+    assert voices["train_paired"] == voices["test_seen"] == {"spk01", "spk02"}
+    assert voices["train_speech_only"] == {"spk03", "spk04", "spk05", "spk06"}
+    assert voices["test_unseen"] == {"spk07"} and len(sets["test_unseen"].utts) == 40
+    assert "spk07" not in voices["train_full"] | voices["dev"] | voices["train_text_only"]
+    assert sets["train_speech_only"].text is None and sets["train_text_only"].wav_scp is None
+    parts = [set(sets[n].utts) for n in ("train_paired", "train_speech_only", "train_text_only", "dev",
+                                         "test_seen", "test_unseen")]
+    assert sum(map(len, parts)) == len(set().union(*parts)) == 280  # disjoint, complete
+    assert set(sets["train_full"].utts) == parts[0] | parts[1] | parts[2]
+    with pytest.raises(ValueError, match="speech-only voices"):
+        split_voice_groups(data, speakers, seed=0, paired_speakers=6, unseen_speakers=1)

@@ -1,0 +1,1 @@
+../chain1/cmd.sh

@@ -1,0 +1,1 @@
+../../TEMPLATE/chain1/path.sh
