@@ -20,12 +20,14 @@ import numpy as np
 import torch
 
 from chain.asr.beam_search import beam_search
-from chain.asr.recognize import MAX_LEN_RATIO, load_asr, to_text
+from chain.asr.builder import add_arguments as add_asr_arguments
+from chain.asr.recognize import LONG_INPUT_FACTOR, MAX_LEN_RATIO, load_asr, to_text, warn_long_inputs
 from chain.data.wav import AudioReader
 from chain.feats.cmvn import apply_cmvn
 from chain.feats.fbank import Fbank, FbankConfig
 from chain.pack import WEIGHTS, packed_paths, unpacked
 from chain.text.normalize import normalize
+from chain.train.experiment import load_config
 from chain.tts.synthesize import load_tts, synthesize, to_wav
 
 log = logging.getLogger(__name__)
@@ -46,26 +48,31 @@ class Speech2Text:
 
     ``beam`` (1: greedy), ``nbest`` (default: all ``beam`` hypotheses), ``length_normalize``
     (section III-D2 of the machine speech chain paper), ``max_len_ratio`` (output tokens per
-    encoder frame at most) and ``device`` as in chain.bin.asr_recog.
+    encoder frame at most) and ``device`` as in chain.bin.asr_recog. An input longer than
+    ``long_input_factor`` times ``max_train_frames`` (the longest training utterance, recorded
+    by asr_train) is decoded with a warning: cut long recordings into segments.
     """
 
     def __init__(self, model, tokenizer, cmvn_stats: np.ndarray, features: FbankConfig, *,
                  beam: int = 5, nbest: int | None = None, length_normalize: bool = True,
-                 max_len_ratio: float = MAX_LEN_RATIO, device: str | torch.device = "cpu"):
+                 max_len_ratio: float = MAX_LEN_RATIO, device: str | torch.device = "cpu",
+                 max_train_frames: int | None = None, long_input_factor: float = LONG_INPUT_FACTOR):
         if beam < 1 or (nbest is not None and not 1 <= nbest <= beam):
             raise ValueError(f"need beam >= 1 and 1 <= nbest <= beam: got beam {beam}, nbest {nbest}")
         self.model, self.tokenizer, self.cmvn_stats = model.to(device).eval(), tokenizer, cmvn_stats
         self.features, self.fbank = features, Fbank(features)
         self.beam, self.nbest, self.length_normalize = beam, nbest or beam, length_normalize
         self.max_len_ratio, self.device = max_len_ratio, device
+        self.max_train_frames, self.long_input_factor = max_train_frames, long_input_factor
 
     @classmethod
     def from_packed(cls, path: str | os.PathLike, **options) -> "Speech2Text":
         """The ASR of a ``chain.bin.pack_model`` archive; ``options`` as the constructor's."""
         with unpacked(path, "asr") as (root, meta):
             model, tokenizer, stats = load_asr(root, WEIGHTS, **packed_paths(root, "asr"))
+            longest = getattr(load_config(root, add_asr_arguments), "max_train_frames", None)
             return cls(model, tokenizer, stats, FbankConfig.from_dict(meta["features"], source=str(path)),
-                       **options)
+                       **{"max_train_frames": longest, **options})
 
     @property
     def sample_rate(self) -> int:
@@ -94,6 +101,9 @@ class Speech2Text:
         """n-best hypotheses of one utterance, best first (empty if none ended)."""
         feats = torch.from_numpy(self.features_of(speech, sample_rate))[None].to(self.device)
         lengths = torch.tensor([feats.size(1)], device=self.device)
+        if self.max_train_frames and self.long_input_factor > 0:
+            name = os.fspath(speech) if isinstance(speech, (str, os.PathLike)) else "input"
+            warn_long_inputs({name: feats.size(1)}, self.max_train_frames, self.long_input_factor)
         nbest = beam_search(self.model, feats, lengths, beam=self.beam, max_len_ratio=self.max_len_ratio,
                             length_normalize=self.length_normalize, nbest=self.nbest)[0]
         return [Hypothesis(to_text(self.tokenizer, ids), score, ids) for ids, score in nbest]

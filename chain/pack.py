@@ -30,7 +30,7 @@ from typing import Iterator
 import yaml
 
 import chain
-from chain.asr.recognize import load_asr
+from chain.asr.recognize import load_asr, longest_training_input
 from chain.feats.fbank import FbankConfig
 from chain.fileio import atomic_write
 from chain.text.tokenizer import SP_MODEL, TOKEN_TYPE, UNITS
@@ -87,6 +87,8 @@ def pack_model(exp_dir: str | os.PathLike, out: str | os.PathLike, *, checkpoint
             raise FileNotFoundError(f"{source}: no such file (named by {exp_dir / CONFIG}; run "
                                     "pack_model from the recipe dir)")
     config.update({"lang_dir": LANG, **PACKED_PATHS[kind]})
+    if kind == "asr" and not config.get("max_train_frames"):  # a run that predates the key
+        config["max_train_frames"] = longest_training_input(exp_dir)
     model = (load_asr if kind == "asr" else load_tts)(exp_dir, checkpoint)[0]  # the weights fit
     with tempfile.TemporaryDirectory() as tmp, atomic_write(out, "wb") as f, \
             tarfile.open(fileobj=f, mode="w:gz", dereference=True) as tar:

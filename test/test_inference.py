@@ -119,6 +119,22 @@ def test_speech2text_at_another_rate_equals_the_recipe_decode(models, espeak_rec
     assert asr(samples, 16000)[0].text  # the original 16 kHz samples decode too
 
 
+def test_speech2text_warns_on_input_far_longer_than_training(models, espeak_recipe, caplog):
+    _, asr_pack, _ = models
+    with tarfile.open(asr_pack) as tar:
+        longest = yaml.safe_load(tar.extractfile("config.yaml"))["max_train_frames"]
+    frames = [int(n) for n in (espeak_recipe / "dump/train_paired/utt2num_frames").read_text().split()[1::2]]
+    assert longest == max(frames)
+    asr = Speech2Text.from_packed(asr_pack, beam=1, max_len_ratio=0.05)
+    wav = (espeak_recipe / "data/test/wav.scp").read_text().split()[1]
+    samples, rate = sf.read(wav, dtype="float32")
+    with caplog.at_level("WARNING"):
+        asr(samples, rate)
+        assert "longest training utterance" not in caplog.text
+        asr(np.tile(samples, math.ceil(2 * longest * 200 / len(samples))), rate)  # > 2x, 200 samples a frame
+    assert caplog.text.count("times the longest training utterance") == 1
+
+
 def test_text2speech_returns_wav_mel_attention_and_stop(models):
     _, _, tts_pack = models
     tts = Text2Speech.from_packed(tts_pack, griffin_lim_iters=2, max_frames_per_token=3)

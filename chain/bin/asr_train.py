@@ -88,6 +88,7 @@ def main(argv=None) -> None:
                 dev_cer = DevCER(tokenizer, every=args.dev_cer_every, last_epoch=args.epochs,
                                  first_epoch=(done[-1][0] + 1) if done else 1,
                                  max_len_ratio=args.dev_max_len_ratio)
+            args.max_train_frames = max(sets["train"].lengths)  # decoding warns far beyond it
             save_config(args, args.exp_dir)
             train_loader, dev_loader = make_loaders(args, sets["train"], sets["dev"],
                                                     pad_id=tokenizer.pad_id, dim=sets["train"].feat_dim)
