@@ -96,7 +96,7 @@ def _fill(grammar: Grammar, rng: random.Random, embed: Grammar | None,
     embeddable slots take ``embed``'s words (templates without such slots are redrawn)."""
     while True:
         template = rng.choice(grammar.templates)
-        slots = [m for m in _SLOT.finditer(template)]
+        slots = list(_SLOT.finditer(template))
         embeddable = [i for i, m in enumerate(slots) if m.group(1) in EMBEDDABLE]
         if embed is None or embeddable:
             break
