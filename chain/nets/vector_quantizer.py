@@ -5,8 +5,11 @@ Section 2 of the ZeroSpeech 2019 VQ-VAE paper: Eq. (1) picks the codebook vector
 ``||sg(z) - e||^2`` (moves the codebook) and the commitment loss ``||z - sg(e)||^2``
 (scaled by gamma by the caller; moves the encoder), with ``sg`` the stop-gradient of
 Eq. (4). The decoder sees ``z + sg(e - z)``: the value of ``e``, the gradient of ``z``.
-With ``init="data"`` (not in the paper) the first training batch's encoder outputs become
-the codebook, so that every code starts near some output.
+Two guards against codebook collapse, not in the paper: with ``init="data"`` the first
+training batch's encoder outputs become the codebook, so that every code starts near some
+output; with ``restart_threshold`` > 0, a code whose running share of the training frames
+(exponential average, decay ``usage_decay``) falls below ``restart_threshold / K`` is moved
+to a random encoder output of the current batch.
 """
 from __future__ import annotations
 
@@ -29,7 +32,8 @@ class Quantized(NamedTuple):
 class VectorQuantizer(nn.Module):
     """Codebook ``E (K, D)`` of Eq. (1)-(4) of the ZeroSpeech 2019 VQ-VAE paper."""
 
-    def __init__(self, *, num_codes: int, code_dim: int, init: str = "data") -> None:
+    def __init__(self, *, num_codes: int, code_dim: int, init: str = "data", restart_threshold: float = 0.0,
+                 usage_decay: float = 0.95) -> None:
         super().__init__()
         if num_codes < 2 or code_dim < 1:
             raise ValueError(f"VectorQuantizer needs num_codes >= 2 and code_dim >= 1: "
@@ -41,6 +45,8 @@ class VectorQuantizer(nn.Module):
         # init "data": the first training batch's encoder outputs replace the uniform codebook
         # (codes far from every output are never picked, a common cause of codebook collapse)
         self.register_buffer("initialised", torch.tensor(init != "data"))
+        self.restart_threshold, self.usage_decay = restart_threshold, usage_decay
+        self.register_buffer("usage", torch.full((num_codes,), 1.0 / num_codes))  # running share of frames
 
     @torch.no_grad()
     def _init_from(self, z: torch.Tensor) -> None:
@@ -49,6 +55,14 @@ class VectorQuantizer(nn.Module):
             else torch.randperm(len(z), device=z.device)[:self.num_codes]
         self.codebook.weight.copy_(z[pick])
         self.initialised.fill_(True)
+
+    @torch.no_grad()
+    def _restart_dead(self, z: torch.Tensor) -> None:
+        """Move the codes used less than ``restart_threshold / K`` to random outputs of ``z (N, D)``."""
+        dead = (self.usage < self.restart_threshold / self.num_codes).nonzero().squeeze(1)
+        if len(dead) and len(z):
+            self.codebook.weight[dead] = z[torch.randint(len(z), (len(dead),), device=z.device)]
+            self.usage[dead] = 1.0 / self.num_codes
 
     @property
     def num_codes(self) -> int:
@@ -66,7 +80,13 @@ class VectorQuantizer(nn.Module):
             mask = torch.ones(z.shape[:2], dtype=torch.bool, device=z.device)
         if self.training and not bool(self.initialised):
             self._init_from(z.detach()[mask])
+        if self.training and self.restart_threshold > 0:
+            self._restart_dead(z.detach()[mask])
         indices = self.nearest(z.detach())  # (B, T)
+        if self.training:
+            with torch.no_grad():
+                share = code_usage(indices, self.num_codes, mask).to(self.usage.dtype)
+                self.usage.mul_(self.usage_decay).add_(share / share.sum().clamp_min(1), alpha=1 - self.usage_decay)
         e = self.codebook(indices)  # (B, T, D), Eq. (2)
         per_frame = lambda a, b: (a - b).pow(2).sum(-1)  # noqa: E731  (B, T)
         codebook = per_frame(z.detach(), e)

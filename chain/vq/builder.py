@@ -25,6 +25,9 @@ def add_vq_arguments(parser) -> None:
     g.add_argument("--codebook-init", default="data", choices=CODEBOOK_INITS,
                    help="data: the first training batch's encoder outputs become the codebook; uniform: "
                         "U(-1/K, 1/K) as in the VQ-VAE reference code")
+    g.add_argument("--restart-threshold", type=float, default=0.0,
+                   help="move a code whose running share of the training frames falls below this / K "
+                        "to a random encoder output of the batch (0: never; against codebook collapse)")
     g.add_argument("--commitment-weight", type=float, default=0.25, help="gamma of Eq. (3)")
     g.add_argument("--collapse-fraction", type=float, default=0.1,
                    help="warn of a codebook collapse when fewer than this share of the codes is used on dev")
@@ -34,7 +37,7 @@ def build_vq(args, input_dim: int, num_speakers: int) -> VQVAE:
     return VQVAE(input_dim=input_dim, num_speakers=num_speakers, stride=args.stride, num_codes=args.num_codes,
                  code_dim=args.code_dim, speaker_dim=args.speaker_dim, channels=args.channels,
                  commitment_weight=args.commitment_weight,
-                 codebook_init=args.codebook_init)
+                 codebook_init=args.codebook_init, restart_threshold=args.restart_threshold)
 
 
 def add_code2spec_arguments(parser) -> None:

@@ -31,7 +31,7 @@ class VQVAE(nn.Module):
                  # structure
                  input_dim: int, num_speakers: int, stride: int = 4, num_codes: int = 256,
                  code_dim: int = 64, speaker_dim: int = 32, channels: int = 256,
-                 kernel_size: int = 3, codebook_init: str = "data",
+                 kernel_size: int = 3, codebook_init: str = "data", restart_threshold: float = 0.0,
                  # training
                  commitment_weight: float = 0.25) -> None:
         super().__init__()
@@ -46,7 +46,8 @@ class VQVAE(nn.Module):
             *[conv_bn_lrelu(channels, channels, 4, stride=2) for _ in range(levels)],
             conv_bn_lrelu(channels, channels, kernel_size),
             nn.Conv1d(channels, code_dim, 1))  # last encoder layer: no BatchNorm, no activation
-        self.quantizer = VectorQuantizer(num_codes=num_codes, code_dim=code_dim, init=codebook_init)
+        self.quantizer = VectorQuantizer(num_codes=num_codes, code_dim=code_dim, init=codebook_init,
+                                         restart_threshold=restart_threshold)
         self.speaker_embedding = nn.Embedding(num_speakers, speaker_dim)
         self.decoder = nn.Sequential(
             conv_bn_lrelu(code_dim + speaker_dim, channels, kernel_size),

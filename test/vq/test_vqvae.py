@@ -106,3 +106,22 @@ def test_dev_codebook_usage_and_collapse_warning(caplog):
     stats = codebook_dev_stats(model, loader)
     assert stats["codebook_used"] == 6 and 1 < stats["codebook_perplexity"] <= 6
     assert "collapse" not in caplog.text
+
+
+def test_dead_codes_restart_on_batch_outputs():
+    torch.manual_seed(0)
+    vq = VectorQuantizer(num_codes=4, code_dim=2, init="uniform", restart_threshold=0.5, usage_decay=0.5)
+    with torch.no_grad():
+        vq.codebook.weight.copy_(torch.tensor([[0.0, 0.0], [100.0, 100.0], [-100.0, 100.0], [100.0, -100.0]]))
+    z = torch.randn(1, 6, 2) * 0.1  # every output is nearest to code 0
+    vq(z)
+    # usage: 0.5 * 1/4 + 0.5 * share -> code 0 at 0.625, the others at 0.125 = 0.5 / 4: not below yet
+    assert torch.allclose(vq.usage, torch.tensor([0.625, 0.125, 0.125, 0.125]))
+    vq(z)  # now 0.0625 < 0.125 for codes 1-3, restarted at the next batch's outputs
+    q = vq(z)
+    assert all((z[0] == row).all(1).any() for row in vq.codebook.weight[1:])
+    assert len(set(q.indices[0].tolist())) > 1
+    vq.eval()
+    before = vq.codebook.weight.clone()
+    vq(z * 50)
+    assert torch.equal(before, vq.codebook.weight)  # never in eval mode
