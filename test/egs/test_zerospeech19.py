@@ -63,3 +63,23 @@ def test_embedded_recipe_every_stage(tmp_path):
     wavs = sorted((vq / "code2spec/synth_test/wav").glob("*.wav"))
     assert [w.stem for w in wavs] == test_utts and soundfile.info(wavs[0]).samplerate == 16000
     assert "discriminator" in (vq / "code2spec/train.log").read_text()
+
+
+def test_every_conf_loads():
+    from pathlib import Path
+
+    from chain.bin import code2spec_train, vq_train
+    from chain.feats.fbank import FbankConfig
+
+    root = Path(__file__).resolve().parents[2] / "egs"
+    for recipe in (root / "zerospeech19" / "vqvae1", root / "mini_espeak" / "vqvae1"):
+        args = vq_train.get_parser().parse_args(["--config", str(recipe / "conf/vqvae.yaml"), "--train-dir", "x",
+                                                 "--train-utt2spk", "x", "--dev-dir", "x", "--dev-utt2spk", "x",
+                                                 "--cmvn", "x", "--exp-dir", "x"])
+        assert args.stride == 4 and args.num_codes == 256 and args.restart_threshold > 0
+        args = code2spec_train.get_parser().parse_args([
+            "--config", str(recipe / "conf/code2spec.yaml"), "--train-units", "x", "--train-dir", "x",
+            "--dev-units", "x", "--dev-dir", "x", "--cmvn-linear", "x", "--exp-dir", "x"])
+        assert args.kernel_sizes == [1, 3, 5, 7] and args.gan_type == "lsgan" and args.adv_weight == 1.0
+        cfg = FbankConfig.from_yaml(recipe / "conf/fbank.yaml")
+        assert (cfg.win_length_ms, cfg.hop_length_ms) == (25.0, 10.0)
