@@ -24,6 +24,7 @@ from chain.asr.builder import add_arguments as add_asr_arguments
 from chain.asr.recognize import LONG_INPUT_FACTOR, MAX_LEN_RATIO, load_asr, to_text, warn_long_inputs
 from chain.data.wav import AudioReader
 from chain.feats.cmvn import apply_cmvn
+from chain.feats.extract import blas_threads
 from chain.feats.fbank import Fbank, FbankConfig
 from chain.pack import WEIGHTS, packed_paths, unpacked
 from chain.text.normalize import normalize
@@ -92,7 +93,8 @@ class Speech2Text:
             samples = reader.convert(samples.reshape(len(samples), -1), int(sample_rate))
         for line in reader.warnings():
             log.info("%s", line)
-        mel, _ = self.fbank(samples, linear=False)
+        with blas_threads(1):  # as stage 1 computes them, to the last bit
+            mel, _ = self.fbank(samples, linear=False)
         return apply_cmvn(mel, self.cmvn_stats).astype(np.float32)
 
     @torch.no_grad()

@@ -74,11 +74,13 @@ def extract_job(wav_scp: str | os.PathLike, out_dir: str | os.PathLike, job: str
     threaded mel product in each of nj jobs slows them all). Raises DataError (naming
     file, line and utterance) on bad input, leaving no scp.
     """
-    with _blas_threads(num_threads):
+    with blas_threads(num_threads):
         return _extract(wav_scp, out_dir, job, cfg, segments, strict, write_linear)
 
 
-def _blas_threads(n: int):
+def blas_threads(n: int):
+    """Context manager capping the BLAS threads at ``n`` (the float rounding of the mel product
+    depends on the thread count: 1 everywhere gives the same features as stage 1)."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # comes with scikit-learn, a librosa dependency
