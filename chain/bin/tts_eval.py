@@ -7,7 +7,9 @@ of --data-dir (WORLD analysis, DTW-aligned: chain.metrics.world); with --asr-exp
 the CER/WER of the synthesised speech as recognised by that ASR (and, for transcripts with
 language tags, its LID accuracy per token and per utterance: chain.metrics.lid). Writes in --out-dir
 result.txt (one line: mel_l2, stop_acc, MCD, F0_RMSE, VUV, CER, WER, how many
-generations hit the length cap) and, with an ASR, hyp.trn and ref.trn; prints the line.
+generations hit the length cap and, for a multi-speaker TTS, spk_cos: the one-shot speaker
+similarity, mean cos(SPKEMB(synthesised), SPKEMB(reference)) over the references of
+--synth-dir/ref, chain.tts.references) and, with an ASR, hyp.trn and ref.trn; prints the line.
 Run from the recipe dir:
   python -m chain.bin.tts_eval --exp-dir exp/tts_paired --data-dir dump/test \\
       --synth-dir exp/tts_paired/synth_test --asr-exp-dir exp/asr_paired \\
@@ -22,6 +24,7 @@ import configargparse
 import torch
 
 from chain.bin._args import add_strict_text_argument, make_parser, setup_logging, str2bool
+from chain.feats.fbank import FbankConfig
 from chain.feats.world import F0_METHODS
 from chain.fileio import atomic_write
 from chain.metrics.lid import score_lid
@@ -29,6 +32,7 @@ from chain.text.langtags import TAGS
 from chain.text.textfile import check_text_file
 from chain.tts.evaluate import synthetic_speech_cer, teacher_forced_scores, world_scores, write_trn
 from chain.train.device import select_device
+from chain.tts.references import one_shot_similarity
 from chain.tts.synthesize import load_tts
 
 log = logging.getLogger("tts_eval")
@@ -54,6 +58,8 @@ def get_parser() -> configargparse.ArgumentParser:
                         help="mel-cepstrum order of the MCD (c_1..c_order; c_0 is excluded)")
     parser.add_argument("--f0-method", default="dio", choices=F0_METHODS,
                         help="WORLD F0 estimator: dio (+ StoneMask refinement) or harvest (slower)")
+    parser.add_argument("--fbank-conf", default="conf/fbank.yaml",
+                        help="feature configuration, read for sound-file references of a multi-speaker TTS only")
     parser.add_argument("--batch-size", type=int, default=16, help="utterances per batch")
     parser.add_argument("--out-dir", required=True, help="where result.txt, hyp.trn and ref.trn go")
     parser.add_argument("--ngpu", type=int, default=0, choices=(0, 1), help="0: CPU, 1: one GPU")
@@ -100,6 +106,11 @@ def main(argv=None) -> None:
             with open(synth / "feats.scp", encoding="utf-8") as f:
                 total = sum(1 for line in f if line.strip())
             fields.append(f"hit_cap {capped}/{total}")
+            if model.speaker_encoder is not None and (synth / "ref").is_file():
+                fbank_cfg = FbankConfig.from_yaml(args.fbank_conf) if Path(args.fbank_conf).is_file() else None
+                similarity, _ = one_shot_similarity(model, synth, args.data_dir, mel_stats=mel_stats,
+                                                    fbank_cfg=fbank_cfg, device=device)
+                fields.append(f"spk_cos {similarity:.4f}")
         else:
             fields.append("hit_cap n/a")
     except (ValueError, OSError, RuntimeError) as err:

@@ -6,6 +6,8 @@ any sample rate: its log-mel is computed with the recipe's feature configuration
 feature matrix (a ``feats.scp`` value such as ``dump/test/feats.ark:1234``, un-normalised
 log-mel as stage 1 writes it). By default each utterance of a set takes its own
 speaker's first other utterance of the set (itself when the speaker has only one).
+:func:`one_shot_similarity` scores a synthesised set: the mean cosine of
+SPKEMB(synthesised) and SPKEMB(reference).
 """
 from __future__ import annotations
 
@@ -66,3 +68,23 @@ def reference_vectors(model, refs: Mapping[str, str], *, mel_stats: np.ndarray,
         z = model.speaker_vectors(feats, torch.tensor([feats.size(1)], device=device))
         vectors[value] = z[0].float().cpu().numpy()
     return {utt: vectors[value] for utt, value in refs.items()}
+
+
+@torch.no_grad()
+def one_shot_similarity(model, synth_dir: str | os.PathLike, data_dir: str | os.PathLike, *,
+                        mel_stats: np.ndarray, fbank_cfg: FbankConfig | None = None,
+                        device: str | torch.device = "cpu") -> tuple[float, int]:
+    """``(mean over utterances of cos(SPKEMB(synthesised), SPKEMB(reference)), utterances)`` of a
+    ``tts_decode`` output dir: its ``feats.scp`` and ``ref`` (utt -> an utterance of
+    ``data_dir`` or a reference value), by the speaker encoder attached to ``model``."""
+    synth = read_kv(Path(synth_dir) / "feats.scp")
+    refs = read_kv(Path(synth_dir) / "ref")
+    feats = read_kv(Path(data_dir) / "feats.scp")
+    missing = [u for u in synth if u not in refs]
+    if missing:
+        raise DataError(Path(synth_dir) / "ref", f"no reference for '{missing[0]}' ({len(missing)} utterances)")
+    z_ref = reference_vectors(model, {u: feats.get(refs[u], refs[u]) for u in synth}, mel_stats=mel_stats,
+                              fbank_cfg=fbank_cfg, device=device)
+    z_syn = reference_vectors(model, synth, mel_stats=mel_stats, device=device)
+    cosines = [float(np.dot(z_syn[u], z_ref[u])) for u in synth]  # unit vectors (Eq. 21)
+    return float(np.mean(cosines)) if cosines else float("nan"), len(cosines)

@@ -37,7 +37,8 @@ def test_multispk_stages_0_to_7_and_the_chain(tmp_path):
         utt2spk = read_kv(recipe / "dump" / dset / "utt2spk")
         refs = read_kv(tts / f"synth_{dset}" / "ref")  # one-shot: another utterance of the voice
         assert refs.keys() == utt2spk.keys() and all(utt2spk[r] == utt2spk[u] for u, r in refs.items())
-        assert "mel_l2" in (tts / f"synth_{dset}" / "result.txt").read_text()
+        result = (tts / f"synth_{dset}" / "result.txt").read_text()
+        assert "mel_l2" in result and "spk_cos" in result
     assert any(r != u for u, r in refs.items())  # test_unseen: one voice, many utterances
     assert (spk / "embed_test_seen" / "result.txt").read_text().startswith("EER ")
     vectors = [kaldiio.load_mat(str(recipe / v)) for v in read_kv(spk / "embed_test_unseen" / "embeddings.scp").values()]

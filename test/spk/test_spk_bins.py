@@ -1,10 +1,9 @@
-"""Speaker encoder entry points: the recipes' conf/spk.yaml files, --help, one-shot references."""
+"""Speaker encoder entry points: the recipes' conf/spk.yaml files, --help."""
 from pathlib import Path
 
 import pytest
 
 from chain.bin import spk_embed, spk_train
-from chain.tts.references import default_references
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,10 +22,3 @@ def test_help_needs_no_data(module, capsys):
         module.main(["--help"])
     assert exit_info.value.code == 0 and "--exp-dir" in capsys.readouterr().out
 
-
-def test_default_reference_is_another_utterance_of_the_speaker(tmp_path):
-    (tmp_path / "feats.scp").write_text("a1 x:1\na2 x:2\na3 x:3\nb1 x:4\n")
-    (tmp_path / "utt2spk").write_text("a1 a\na2 a\na3 a\nb1 b\n")
-    assert default_references(tmp_path, ["a2", "a1", "b1"]) == {"a2": "a1", "a1": "a2", "b1": "b1"}
-    with pytest.raises(ValueError, match="'c1'"):
-        default_references(tmp_path, ["c1"])
