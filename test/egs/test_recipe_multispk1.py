@@ -61,3 +61,9 @@ def test_multispk_stages_0_to_7_and_the_chain(tmp_path):
     chain = recipe / "exp" / "chain_chain_spk"
     assert (chain / "asr" / "best.pt").is_file() and (chain / "tts" / "best.pt").is_file()
     assert "text-only step: speaker vectors of" in (chain / "log" / "chain_train.log").read_text()
+
+    # the speaker encoder on the speech-only voices' labels too (a combined dump dir)
+    run(f'./run.sh --stage 3 --stop-stage 3 {opts} --spk-train-set "train_paired train_speech_only"', cwd=recipe)
+    both = recipe / "exp" / "spk_spk_train_paired+train_speech_only"
+    assert (both / "speakers").read_text().split() == ["spk01", "spk02", "spk03", "spk04"]
+    assert (both / "best.pt").is_file()

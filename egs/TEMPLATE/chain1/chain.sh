@@ -71,7 +71,8 @@ scoring_asr_exp=""      # ASR that transcribes the synthetic speech in stage 7; 
 # Speaker encoder (stage 3; the multi-speaker TTS of stages 4, 5 and 7)
 use_spk=false           # true: train a speaker encoder and make the TTS multi-speaker (section IV)
 spk_config=conf/spk.yaml  # model and training options (chain.bin.spk_train --config)
-spk_train_set=""        # set whose utt2spk labels train the encoder; default: the ASR's training set
+spk_train_set=""        # set(s) whose utt2spk labels train the encoder, e.g. "train_paired train_speech_only"
+                        # (several: combined into dump/<a>+<b>); default: the ASR's training set
 spk_tag=""              # experiment name; default: spk_<config name>_<train set>
 spk_args=""             # extra options for chain.bin.spk_train
 
@@ -125,7 +126,8 @@ asr_exp=exp/${asr_tag:-asr_$(basename "${asr_config}" .yaml)_${asr_train_set}}
 case "${use_spk}" in
     true)
         spk_train_set=${spk_train_set:-${asr_train_set}}
-        spk_exp=exp/${spk_tag:-spk_$(basename "${spk_config}" .yaml)_${spk_train_set}}
+        spk_train_dir=dump/${spk_train_set// /+}
+        spk_exp=exp/${spk_tag:-spk_$(basename "${spk_config}" .yaml)_${spk_train_set// /+}}
         spk_opts="--spk-exp-dir ${spk_exp}"; spk_suffix=_spk ;;
     false) spk_exp=""; spk_opts=""; spk_suffix="" ;;
     *) log "--use-spk must be true or false: got '${use_spk}'"; exit 2 ;;
@@ -351,11 +353,15 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
     log "stage 3: ASR training: dump/${asr_train_set} -> ${asr_exp} (log: ${asr_exp}/train.log)"
     train_asr "dump/${asr_train_set}" "${asr_exp}"
     if [ -n "${spk_exp}" ]; then
-        log "stage 3: speaker encoder training: dump/${spk_train_set} -> ${spk_exp} (log: ${spk_exp}/train.log)"
+        log "stage 3: speaker encoder training: ${spk_train_dir} -> ${spk_exp} (log: ${spk_exp}/train.log)"
+        if [ "${spk_train_set}" != "${spk_train_set// /}" ]; then
+            # shellcheck disable=SC2046
+            utils/combine_data.sh "${spk_train_dir}" $(for s in ${spk_train_set}; do echo "dump/${s}"; done)
+        fi
         # shellcheck disable=SC2086
         ${train_cmd} ${train_opts} "${spk_exp}/log/spk_train.log" \
             ${launcher} chain.bin.spk_train --config "${spk_config}" \
-                --train-dir "dump/${spk_train_set}" --dev-dir "dump/${dev_set}" --cmvn data/cmvn.ark \
+                --train-dir "${spk_train_dir}" --dev-dir "dump/${dev_set}" --cmvn data/cmvn.ark \
                 --exp-dir "${spk_exp}" --ngpu "${proc_ngpu}" --resume true ${spk_args}
         tail -n 1 "${spk_exp}/train.log" >&2
     fi

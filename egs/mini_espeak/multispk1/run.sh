@@ -3,8 +3,9 @@
 # WSJ's SI84 paired / SI200 unpaired): 24 espeak-ng voices; train_paired from the first 6,
 # train_speech_only from the next 16, test_seen from the paired voices and test_unseen
 # from the last 2, found nowhere in training. Stage 3 trains the speaker encoder on the
-# speaker labels of train_paired (the paired voices only, as the paper's on SI84), the
-# TTS is multi-speaker (--use-spk true; ../../TEMPLATE/chain1/chain.sh --help). Models,
+# speaker labels of train_paired (the paired voices only, as the paper's on SI84; with
+# --spk-train-set "train_paired train_speech_only" also on the speech-only voices' labels,
+# which are no transcripts), the TTS is multi-speaker (--use-spk true; ../../TEMPLATE/chain1/chain.sh --help). Models,
 # features and corpus script are those of ../chain1 (conf/, local/ and cmd.sh are links).
 set -euo pipefail
 
