@@ -6,6 +6,7 @@
 >>> asr(samples, 22050)                     # or of an array: n-best, best first
 >>> tts = Text2Speech.from_packed("tts.tar.gz")
 >>> out = tts("hello there")                # out.wav at out.sample_rate, out.mel, out.attention
+>>> out = tts("hello there", ref_wav="me.wav")  # a multi-speaker TTS: in the voice of me.wav
 
 Both read features, CMVN, tokenizer and model exactly as the recipe's decoding does
 (chain.asr.recognize, chain.tts.synthesize), so a packed model gives the recipe's output.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -22,6 +24,7 @@ import torch
 from chain.asr.beam_search import beam_search
 from chain.asr.builder import add_arguments as add_asr_arguments
 from chain.asr.recognize import LONG_INPUT_FACTOR, MAX_LEN_RATIO, load_asr, to_text, warn_long_inputs
+from chain.corpora.folder import AUDIO_EXTENSIONS
 from chain.data.wav import AudioReader
 from chain.feats.cmvn import apply_cmvn
 from chain.feats.extract import blas_threads
@@ -29,6 +32,7 @@ from chain.feats.fbank import Fbank, FbankConfig
 from chain.pack import WEIGHTS, packed_paths, unpacked
 from chain.text.normalize import normalize
 from chain.train.experiment import load_config
+from chain.tts.references import reference_vectors
 from chain.tts.synthesize import load_tts, synthesize, to_wav
 
 log = logging.getLogger(__name__)
@@ -125,7 +129,7 @@ class SpeechOutput:
 
 
 class Text2Speech:
-    """Tacotron of a packed model: ``__call__(text)`` -> :class:`SpeechOutput`.
+    """Tacotron of a packed model: ``__call__(text, ref_wav=None)`` -> :class:`SpeechOutput`.
 
     The text is normalised as the paper's data (chain.text.normalize) unless ``normalize``
     is False. ``max_frames_per_token`` caps a generation, ``griffin_lim_iters`` sets the
@@ -153,13 +157,31 @@ class Text2Speech:
     def sample_rate(self) -> int:
         return self.features.fs
 
-    def __call__(self, text: str, ref_wav: str | os.PathLike | None = None) -> SpeechOutput:
-        """Speech of ``text``. ``ref_wav``, the voice to imitate, is for a TTS with speaker
-        conditioning; a packed TTS is single-speaker (chain.pack), so it refuses one rather
-        than ignore it."""
-        if ref_wav is not None:
-            raise ValueError(f"ref_wav {ref_wav}: this TTS is single-speaker (no speaker "
-                             "conditioning); synthesise without ref_wav")
+    def speaker_vector(self, ref_wav: str | os.PathLike | None) -> np.ndarray | None:
+        """z (S,) = SPKEMB(ref_wav), a sound file of any sample rate, by the speaker encoder of a
+        multi-speaker TTS, which needs one; None for a single-speaker TTS, which refuses one."""
+        if not self.model.spk_dim:
+            if ref_wav is not None:
+                raise ValueError(f"ref_wav {ref_wav}: this TTS is single-speaker (no speaker "
+                                 "conditioning); synthesise without ref_wav")
+            return None
+        if ref_wav is None:
+            raise ValueError("this TTS is multi-speaker: give a recording of the voice to speak in "
+                             "(ref_wav; chain-synthesize --ref-wav)")
+        if Path(ref_wav).suffix.lower() not in AUDIO_EXTENSIONS:
+            raise ValueError(f"ref_wav {ref_wav}: not a sound file ({', '.join(AUDIO_EXTENSIONS)})")
+        return reference_vectors(self.model, {"ref": os.fspath(ref_wav)}, mel_stats=self.mel_stats,
+                                 fbank_cfg=self.features, device=self.device)["ref"]
+
+    def __call__(self, text: str, ref_wav: str | os.PathLike | None = None, *,
+                 spk_vec: np.ndarray | None = None) -> SpeechOutput:
+        """Speech of ``text``; a multi-speaker TTS speaks in the voice of ``ref_wav`` (one
+        recording, as :meth:`speaker_vector`) or of ``spk_vec``, a z it returned (one voice
+        for many texts)."""
+        if spk_vec is None:
+            spk_vec = self.speaker_vector(ref_wav)
+        elif ref_wav is not None or not self.model.spk_dim:
+            raise ValueError("spk_vec is for a multi-speaker TTS, instead of ref_wav: give one of them")
         if self.normalize:
             text = normalize(text)
         unknown = self.tokenizer.unknown_chars(text)
@@ -170,7 +192,8 @@ class Text2Speech:
             raise ValueError("empty text: nothing to synthesise")
         syn = next(synthesize(self.model, {"text": text}, self.tokenizer, mel_stats=self.mel_stats,
                               linear_stats=self.linear_stats, batch_size=1, device=self.device,
-                              max_frames_per_token=self.max_frames_per_token))
+                              max_frames_per_token=self.max_frames_per_token,
+                              spk_vecs=None if spk_vec is None else {"text": spk_vec}))
         wav = to_wav(syn.linear, self.features, n_iter=self.griffin_lim_iters)
         return SpeechOutput(wav, self.sample_rate, syn.mel, syn.attention, syn.hit_cap)
 

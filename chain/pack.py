@@ -10,10 +10,12 @@ A packed model (design notes section 8, "Models that travel") holds:
 - ``model.pt``: the model weights of the chosen checkpoint only (no optimizer), loaded
   with ``torch.load(weights_only=True)``;
 - ``lang/``: ``units.txt``, ``token_type`` (and ``bpe.model``);
-- ``cmvn.ark`` (and ``cmvn_linear.ark``): the CMVN stats of training.
+- ``cmvn.ark`` (and ``cmvn_linear.ark``): the CMVN stats of training;
+- ``spk/`` (a multi-speaker TTS only): its frozen speaker encoder, ``config.yaml`` (``cmvn``
+  relative to the archive), ``model.pt``, ``speakers`` and ``cmvn.ark``; the TTS's
+  ``spk_exp_dir`` and ``spk_checkpoint`` name them.
 
-Only single-speaker models are packed (a TTS with speaker conditioning would need its
-speaker encoder too). A later chain reads every format up to its own :data:`FORMAT`; an archive of a newer
+A later chain reads every format up to its own :data:`FORMAT`; an archive of a newer
 format is refused with the chain version that packed it.
 """
 from __future__ import annotations
@@ -33,13 +35,15 @@ import chain
 from chain.asr.recognize import load_asr, longest_training_input
 from chain.feats.fbank import FbankConfig
 from chain.fileio import atomic_write
+from chain.spk.builder import SPEAKERS
 from chain.text.tokenizer import SP_MODEL, TOKEN_TYPE, UNITS
 from chain.train.checkpoint import find_checkpoint, save_checkpoint
 from chain.train.experiment import CONFIG
 from chain.tts.synthesize import load_tts
 
 FORMAT = 1
-META, WEIGHTS, LANG = "meta.yaml", "model.pt", "lang"
+META, WEIGHTS, LANG, SPK = "meta.yaml", "model.pt", "lang", "spk"
+SPK_CMVN = f"{SPK}/cmvn.ark"  # the speaker encoder's log-mel stats in the archive
 # config.yaml key -> name inside the archive, per model kind
 PACKED_PATHS = {"asr": {"cmvn": "cmvn.ark"},
                 "tts": {"cmvn": "cmvn.ark", "cmvn_linear": "cmvn_linear.ark"}}
@@ -71,10 +75,10 @@ def pack_model(exp_dir: str | os.PathLike, out: str | os.PathLike, *, checkpoint
         raise FileNotFoundError(f"{exp_dir / CONFIG}: no such file (is {exp_dir} a training run?)")
     config = yaml.safe_load((exp_dir / CONFIG).read_text(encoding="utf-8"))
     kind = model_kind(config, exp_dir / CONFIG)
-    if config.get("spk_dim"):
+    if config.get("spk_dim") and not config.get("spk_exp_dir"):
         raise PackError(f"{exp_dir / CONFIG}: a TTS with speaker conditioning (spk_dim "
-                        f"{config['spk_dim']}) needs a speaker encoder to make its speaker "
-                        "vectors, which a pack does not hold; pack a single-speaker TTS")
+                        f"{config['spk_dim']}) but no speaker encoder (spk_exp_dir) to make its "
+                        "speaker vectors; train it with tts_train --spk-exp-dir")
     features = FbankConfig.from_yaml(fbank_conf)
     meta = {"format": FORMAT, "chain_version": chain.__version__, "kind": kind,
             "sample_rate": features.fs, "features": features.to_dict(),
@@ -82,6 +86,7 @@ def pack_model(exp_dir: str | os.PathLike, out: str | os.PathLike, *, checkpoint
     files = {f"{LANG}/{name}": Path(config["lang_dir"]) / name for name in (UNITS, TOKEN_TYPE, SP_MODEL)
              if name != SP_MODEL or (Path(config["lang_dir"]) / name).is_file()}
     files.update({packed: Path(config[key]) for key, packed in PACKED_PATHS[kind].items()})
+    spk_config = _speaker_encoder_config(config, exp_dir / CONFIG, files) if config.get("spk_exp_dir") else None
     for name, source in files.items():
         if not source.is_file():
             raise FileNotFoundError(f"{source}: no such file (named by {exp_dir / CONFIG}; run "
@@ -94,11 +99,30 @@ def pack_model(exp_dir: str | os.PathLike, out: str | os.PathLike, *, checkpoint
             tarfile.open(fileobj=f, mode="w:gz", dereference=True) as tar:
         save_checkpoint(Path(tmp) / WEIGHTS, {"model": model.state_dict()})
         tar.add(Path(tmp) / WEIGHTS, WEIGHTS)
-        for name, data in ((META, meta), (CONFIG, config)):
+        documents = [(META, meta), (CONFIG, config)]
+        if spk_config is not None:
+            save_checkpoint(Path(tmp) / f"{SPK}.pt", {"model": model.speaker_encoder.state_dict()})
+            tar.add(Path(tmp) / f"{SPK}.pt", f"{SPK}/{WEIGHTS}")
+            documents.append((f"{SPK}/{CONFIG}", spk_config))
+        for name, data in documents:
             _add_bytes(tar, name, yaml.safe_dump(data, sort_keys=True).encode())
         for name, source in sorted(files.items()):
             tar.add(source, name)
     return meta
+
+
+def _speaker_encoder_config(config: dict, source: Path, files: dict[str, Path]) -> dict:
+    """The ``config.yaml`` of the speaker encoder of the multi-speaker TTS ``config`` (read from
+    ``source``) as packed under ``spk/``; adds its speakers and CMVN stats to ``files`` and
+    points the TTS's ``spk_exp_dir``/``spk_checkpoint`` into the archive."""
+    spk_dir = Path(config["spk_exp_dir"])
+    if not (spk_dir / CONFIG).is_file():
+        raise FileNotFoundError(f"{spk_dir / CONFIG}: no such file (the speaker encoder named by {source}; "
+                                "run pack_model from the recipe dir)")
+    spk_config = yaml.safe_load((spk_dir / CONFIG).read_text(encoding="utf-8"))
+    files.update({f"{SPK}/{SPEAKERS}": spk_dir / SPEAKERS, SPK_CMVN: Path(spk_config["cmvn"])})
+    config.update(spk_exp_dir=SPK, spk_checkpoint=WEIGHTS)
+    return {**spk_config, "cmvn": SPK_CMVN}
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -152,6 +176,10 @@ def _read_meta(path: Path, meta_path: Path) -> dict:
 
 
 def packed_paths(root: Path, kind: str) -> dict[str, Path]:
-    """Where the files of an unpacked model are: the ``lang_dir``, ``cmvn`` (and ``cmvn_linear``)
-    keyword arguments of chain.asr.recognize.load_asr and chain.tts.synthesize.load_tts."""
-    return {"lang_dir": root / LANG, **{key: root / name for key, name in PACKED_PATHS[kind].items()}}
+    """Where the files of an unpacked model are: the ``lang_dir``, ``cmvn`` (and ``cmvn_linear``;
+    ``spk_exp_dir`` and ``spk_cmvn`` of a multi-speaker TTS) keyword arguments of
+    chain.asr.recognize.load_asr and chain.tts.synthesize.load_tts."""
+    paths = {"lang_dir": root / LANG, **{key: root / name for key, name in PACKED_PATHS[kind].items()}}
+    if kind == "tts" and (root / SPK).is_dir():
+        paths.update(spk_exp_dir=root / SPK, spk_cmvn=root / SPK_CMVN)
+    return paths

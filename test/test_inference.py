@@ -23,7 +23,7 @@ from chain.feats.fbank import FbankConfig
 from chain.pack import PackError
 from chain.train.checkpoint import CheckpointError
 from fixtures.bad_checkpoints import CodeOnLoad, assert_one_line_errors
-from fixtures.recipe import run_bin
+from fixtures.recipe import copy_parts, run_bin
 from fixtures.tiny import TINY_ASR, TINY_TTS
 
 
@@ -39,11 +39,7 @@ def models(espeak_recipe, tmp_path_factory):
         run_bin(f"{name}_train", "--config", root / f"{name}.yaml", "--train-dir", "dump/train_paired",
                 "--dev-dir", "dump/dev", "--lang-dir", "data/lang", "--cmvn", "data/cmvn.ark", *extra,
                 "--exp-dir", root / "exp" / name, cwd=espeak_recipe)
-    recipe = root / "recipe"
-    for part in ("data/lang", "data/cmvn.ark", "conf/fbank.yaml"):
-        copy = shutil.copytree if (espeak_recipe / part).is_dir() else shutil.copy
-        (recipe / part).parent.mkdir(parents=True, exist_ok=True)
-        copy(espeak_recipe / part, recipe / part)
+    recipe = copy_parts(espeak_recipe, root / "recipe", ("data/lang", "data/cmvn.ark", "conf/fbank.yaml"))
     shutil.copy(espeak_recipe / "data/cmvn_linear.ark", recipe / "cmvn_linear.ark")
     (recipe / "data/cmvn_linear.ark").symlink_to("../cmvn_linear.ark")  # packed as the file
     run_bin("pack_model", root / "exp/asr", root / "asr.tar.gz", "--checkpoint", "checkpoints/epoch2.pt",

@@ -4,9 +4,11 @@ Either one sentence (TEXT, written to -o FILE.wav) or a Kaldi text file (--text-
 ``utt sentence`` per line, written to -o DIR/<utt>.wav). The text is normalised like the
 paper's data (lowercase, punctuation mapped) unless --normalize false; greedy generation,
 capped at --max-frames-per-token frames per token, then Griffin-Lim, as in stage 7
-(chain.bin.tts_decode). Examples:
+(chain.bin.tts_decode). A multi-speaker TTS speaks in the voice of --ref-wav, one
+recording of any sample rate. Examples:
   chain-synthesize tts.tar.gz "the cat sat on the mat." -o cat.wav
   chain-synthesize tts.tar.gz --text-file data/test/text -o synth/
+  chain-synthesize spk_tts.tar.gz "the cat sat on the mat." --ref-wav me.wav -o cat.wav
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ def get_parser() -> configargparse.ArgumentParser:
     parser.add_argument("-o", "--out", required=True,
                         help="wav file to write (with TEXT) or dir of <utt>.wav (with --text-file)")
     parser.add_argument("--text-file", default="", help="Kaldi text file (utt sentence) to synthesise")
+    parser.add_argument("--ref-wav", default=None,
+                        help="recording of the voice to speak in (a multi-speaker TTS needs one)")
     parser.add_argument("--normalize", type=str2bool, default=True,
                         help="normalise the text as the paper's data (chain.text.normalize)")
     parser.add_argument("--griffin-lim-iters", type=int, default=60, help="Griffin-Lim iterations")
@@ -58,9 +62,10 @@ def main(argv=None) -> None:
         tts = Text2Speech.from_packed(args.model, device=select_device(args.ngpu), normalize=args.normalize,
                                       griffin_lim_iters=args.griffin_lim_iters,
                                       max_frames_per_token=args.max_frames_per_token)
+        spk_vec = tts.speaker_vector(args.ref_wav)  # one voice for every sentence
         for line, utt, text, path in jobs:
             try:
-                out = tts(text)
+                out = tts(text, spk_vec=spk_vec)
             except ValueError as err:
                 raise DataError(args.text_file or "TEXT", f"'{utt}': {err}", line) from None
             write_wav(path, out.wav, out.sample_rate)

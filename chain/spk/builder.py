@@ -57,12 +57,14 @@ def freeze(encoder: SpeakerEncoder) -> SpeakerEncoder:
 
 
 def load_speaker_encoder(exp_dir: str | os.PathLike, checkpoint: str | os.PathLike = "best.pt",
-                         device: str | torch.device = "cpu") -> tuple[SpeakerEncoder, np.ndarray]:
-    """``(frozen encoder on device, log-mel CMVN stats it reads)`` of a ``spk_train`` run."""
+                         device: str | torch.device = "cpu", *, cmvn: str | os.PathLike | None = None
+                         ) -> tuple[SpeakerEncoder, np.ndarray]:
+    """``(frozen encoder on device, log-mel CMVN stats it reads)`` of a ``spk_train`` run; the
+    stats are its ``config.yaml``'s ``cmvn`` (relative to the recipe dir) unless ``cmvn`` is given."""
     path = find_checkpoint(exp_dir, checkpoint)
     config = load_config(exp_dir, add_arguments)
     speakers = read_speakers(exp_dir)
-    cmvn = load_cmvn(config.cmvn)
+    cmvn = load_cmvn(config.cmvn if cmvn is None else cmvn)
     encoder = build(config, cmvn.shape[1] - 1, len(speakers))
     load_weights(encoder, path, target=f"the speaker encoder of {Path(exp_dir) / 'config.yaml'}",
                  hint="were the CMVN stats or the speakers file changed after training?")

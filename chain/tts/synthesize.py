@@ -38,14 +38,17 @@ WAV_PEAK = 0.99  # waveforms louder than this are scaled down to it instead of c
 
 def load_tts(exp_dir: str | os.PathLike, checkpoint: str | os.PathLike = "best.pt",
              device: str | torch.device = "cpu", *, lang_dir: str | os.PathLike | None = None,
-             cmvn: str | os.PathLike | None = None, cmvn_linear: str | os.PathLike | None = None
+             cmvn: str | os.PathLike | None = None, cmvn_linear: str | os.PathLike | None = None,
+             spk_exp_dir: str | os.PathLike | None = None, spk_cmvn: str | os.PathLike | None = None
              ) -> tuple[Tacotron, Tokenizer, np.ndarray, np.ndarray]:
     """``(model in eval mode on device, tokenizer, mel CMVN stats, linear CMVN stats)`` of a
     ``tts_train`` experiment, a multi-speaker one with its speaker encoder attached
     (``--spk-exp-dir``). Its ``config.yaml`` names the lang dir and the stats (paths
-    relative to the recipe dir, the working directory of every entry point) unless
-    ``lang_dir``/``cmvn``/``cmvn_linear`` override them. A checkpoint that cannot be used or
-    does not fit raises :class:`chain.train.checkpoint.CheckpointError` (a ValueError)."""
+    relative to the recipe dir, the working directory of every entry point) and the speaker
+    encoder's dir unless ``lang_dir``/``cmvn``/``cmvn_linear``/``spk_exp_dir`` override them
+    (``spk_cmvn``: the encoder's stats, as chain.spk.builder.load_speaker_encoder's ``cmvn``).
+    A checkpoint that cannot be used or does not fit raises
+    :class:`chain.train.checkpoint.CheckpointError` (a ValueError)."""
     path = find_checkpoint(exp_dir, checkpoint)
     config = load_config(exp_dir, add_arguments)
     for key in ("lang_dir", "cmvn", "cmvn_linear"):
@@ -61,7 +64,8 @@ def load_tts(exp_dir: str | os.PathLike, checkpoint: str | os.PathLike = "best.p
                  f"{linear_stats.shape[1] - 1} linear dims",
                  hint="were the lang dir and the CMVN stats changed after training?")
     if getattr(config, "spk_exp_dir", ""):  # multi-speaker: the frozen encoder it was trained with
-        model.attach_speaker_encoder(load_speaker_encoder(config.spk_exp_dir, config.spk_checkpoint)[0])
+        spk_dir = config.spk_exp_dir if spk_exp_dir is None else spk_exp_dir
+        model.attach_speaker_encoder(load_speaker_encoder(spk_dir, config.spk_checkpoint, cmvn=spk_cmvn)[0])
     return model.to(device).eval(), tokenizer, mel_stats, linear_stats
 
 
