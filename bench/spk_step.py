@@ -1,4 +1,4 @@
-"""Cost of the multi-speaker speech chain (paper 000 section IV) at the demo size.
+"""Cost of the multi-speaker speech chain (section IV of the machine speech chain paper) at the demo size.
 
 1. The speaker encoder's forward (eval, no gradients: how the TTS and the chain use it)
    on a batch, against one Tacotron training step on the same batch (zero_grad, loss,

@@ -5,7 +5,7 @@ Writes OUT_DIR/{train_paired,train_speech_only,train_text_only,train_full,dev,te
 (phone alignments of every utterance, Kaldi CTM), OUT_DIR/local/corpus.txt (all
 sentences) and OUT_DIR/local/spk2voice; wavs (16 kHz, 16 bit) under WAV_DIR/<spk>/.
 A re-run reuses finished work; the same options give the same wavs for any --nj.
---paired-speakers N (the multi-speaker setting, paper 000 section IV: SI84/SI200 analog):
+--paired-speakers N (the multi-speaker setting, section IV of the machine speech chain paper: SI84/SI200 analog):
 train_paired from the first N voices, train_speech_only from the voices after them,
 test_seen (paired voices) and test_unseen (the last --unseen-speakers voices, found
 nowhere in training) instead of test.

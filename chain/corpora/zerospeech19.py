@@ -1,4 +1,4 @@
-"""Data dirs of the ZeroSpeech 2019 recipe (egs/zerospeech19, paper 002_* section 4.1).
+"""Data dirs of the ZeroSpeech 2019 recipe (egs/zerospeech19; section 4.1 of Tjandra et al., Interspeech 2019).
 
 Sets: ``train_unit`` (unit discovery speech, many speakers: the VQ-VAE), ``dev`` (held-out
 ``train_unit`` utterances: its dev loss and codebook usage), ``train_voice`` / ``dev_voice``

@@ -12,7 +12,7 @@
 #              ASR (beam search) and trains both models further on paired + pseudo-labelled
 #   chain      baseline, then stage 5 trains the speech chain (Algorithm 1)
 #   chain_st   chain with straight-through feedback (--st, --tau)
-# --use-spk true makes it the multi-speaker speech chain (paper 000 section IV): stage 3
+# --use-spk true makes it the multi-speaker speech chain (section IV of the machine speech chain paper): stage 3
 # also trains a speaker encoder on the utt2spk labels of --spk-train-set, the TTS of
 # stages 4-5 is conditioned on its vectors (one-shot: stage 7 speaks each test sentence
 # in the voice of another utterance of its speaker) and stage 7 scores the encoder.
@@ -385,7 +385,7 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
     baseline|upper)
         log "stage 5: nothing to do for --system ${system}" ;;
     labelprop)
-        # Label propagation (paper 000, IV-D4): pseudo-label the unpaired speech with the
+        # Label propagation (machine speech chain paper, IV-D4): pseudo-label the unpaired speech with the
         # paired ASR, then train both models further on paired + pseudo-labelled pairs.
         dir=${chain_exp}/pseudo_labels
         train_labelprop=${chain_exp}/data/train_labelprop

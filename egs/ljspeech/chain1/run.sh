@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# LJSpeech, single speaker (paper 000 section III): the paper's features
+# LJSpeech, single speaker (section III of the machine speech chain paper): the paper's features
 # (conf/fbank.yaml), character tokens, the 94/3/3 and 30/35/35 splits.
 set -euo pipefail
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The embedded corpus: English sentences from a grammar, spoken by espeak-ng
-# (no download). One speaker by default (paper 000 section III); pass
+# (no download). One speaker by default (section III of the machine speech chain paper); pass
 # --local-data-opts "--speakers 10" for the multi-speaker setting.
 set -euo pipefail
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The embedded corpus in the multi-speaker setting (paper 000 section IV, an analog of
+# The embedded corpus in the multi-speaker setting (section IV of the machine speech chain paper, an analog of
 # WSJ's SI84 paired / SI200 unpaired): 24 espeak-ng voices; train_paired from the first 6,
 # train_speech_only from the next 16, test_seen from the paired voices and test_unseen
 # from the last 2, found nowhere in training. Stage 3 trains the speaker encoder on the

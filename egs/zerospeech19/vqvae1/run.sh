@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ZeroSpeech 2019 English ("TTS without T", paper 002_*): the official release. Stage 0 needs
+# ZeroSpeech 2019 English ("TTS without T", the VQ-VAE paper of Tjandra et al., Interspeech 2019): the official release. Stage 0 needs
 # the release's english/ under --db-dir and the ABX items of its test set (--item-file); the
 # stages live in vqvae.sh (see ./vqvae.sh --help).
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stages of the ZeroSpeech 2019 "TTS without T" recipe (paper 002_*): discover units with a
+# Stages of the ZeroSpeech 2019 "TTS without T" recipe (the VQ-VAE paper of Tjandra et al., Interspeech 2019): discover units with a
 # conditional VQ-VAE, speak them in the target voice with the Code2Spec inverter, score ABX
 # and bitrate against the baselines. A recipe's run.sh sets its corpus options and calls this.
 #   0 data preparation (local/data.sh): data/{train_unit,dev,train_voice,dev_voice,test},
