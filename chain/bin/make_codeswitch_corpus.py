@@ -20,6 +20,7 @@ import configargparse
 
 from chain.bin._args import make_parser
 from chain.corpora.codeswitch import make_corpus
+from chain.data.datadir import summary_table
 
 
 def get_parser() -> configargparse.ArgumentParser:
@@ -51,11 +52,7 @@ def main(argv=None) -> None:
                            seed=args.seed)
     except ValueError as err:
         raise SystemExit(f"make_codeswitch_corpus: error: {err}") from None
-    print(f"{'set':<20} {'utts':>6} {'speakers':>8} {'minutes':>8}")
-    for name, data in sets.items():
-        durations = data.extra.get("utt2dur")
-        minutes = f"{sum(float(d) for d in durations.values()) / 60:8.2f}" if durations else "    text"
-        print(f"{name:<20} {len(data.utts):>6} {len(set(data.utt2spk.values())):>8} {minutes}")
+    print(summary_table(sets))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import configargparse
 
 from chain.bin._args import make_parser
 from chain.corpora.mini_espeak import MAX_SPEAKERS, make_corpus
+from chain.data.datadir import summary_table
 
 SET_ORDER = ("train_paired", "train_speech_only", "train_text_only", "train_full", "dev", "test",
              "test_seen", "test_unseen")
@@ -65,12 +66,7 @@ def main(argv=None) -> None:
                            paired_speakers=args.paired_speakers, unseen_speakers=args.unseen_speakers)
     except ValueError as err:
         raise SystemExit(f"make_espeak_corpus: error: {err}") from None
-    print(f"{'set':<18} {'utts':>6} {'speakers':>8} {'hours':>7}")
-    for name in (n for n in SET_ORDER if n in sets):
-        data = sets[name]
-        durations = data.extra.get("utt2dur")
-        hours = f"{sum(float(d) for d in durations.values()) / 3600:7.3f}" if durations else "   text"
-        print(f"{name:<18} {len(data.utts):>6} {len(set(data.utt2spk.values())):>8} {hours}")
+    print(summary_table(sets, SET_ORDER))
     print(f"data dirs -> {args.out_dir}/, alignments -> {args.out_dir}/local/phones.ctm")
 
 

@@ -224,3 +224,18 @@ def replace_dir(data: DataDir, path: str | os.PathLike) -> None:
         os.replace(path, old)
     os.replace(tmp, path)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def summary_table(sets: dict[str, DataDir], order: tuple[str, ...] | None = None) -> str:
+    """A table of data sets: utterances, speakers and minutes of speech (``utt2dur``; "text"
+    for a set without audio), in ``order`` (default: that of ``sets``)."""
+    names = [n for n in order if n in sets] if order is not None else list(sets)
+    width = max([len("set"), *map(len, names)]) + 2
+    lines = [f"{'set':<{width}} {'utts':>6} {'speakers':>8} {'minutes':>8}"]
+    for name in names:
+        data = sets[name]
+        durations = data.extra.get("utt2dur")
+        minutes = f"{sum(float(d) for d in durations.values()) / 60:8.2f}" if durations else f"{'text':>8}"
+        lines.append(f"{name:<{width}} {len(data.utts):>6} {len(set(data.utt2spk.values())):>8} {minutes}")
+    return "\n".join(lines)
+

@@ -2,7 +2,8 @@ import os
 
 import pytest
 
-from chain.data.datadir import DataDir, DataError, combine, read_kv, spk2utt_from_utt2spk, write_kv
+from chain.data.datadir import (DataDir, DataError, combine, read_kv, spk2utt_from_utt2spk, summary_table,
+                                 write_kv)
 from chain.fileio import atomic_write
 
 
@@ -135,3 +136,14 @@ def test_spk2gender_saved_subset_combined_and_checked(tmp_path):
         DataDir(utt2spk={"a-1": "a", "b-1": "b"}, text={"a-1": "x", "b-1": "y"}, spk2gender={"a": "m"}).validate()
     with pytest.raises(DataError, match="speaker 'a': gender must be m or f, got 'x'"):
         DataDir(utt2spk={"a-1": "a"}, text={"a-1": "x"}, spk2gender={"a": "x"}).validate()
+
+
+def test_summary_table_counts_utterances_speakers_and_minutes():
+    speech = DataDir(utt2spk={"s1-a": "s1", "s1-b": "s1", "s2-a": "s2"},
+                     wav_scp={u: f"/w/{u}.wav" for u in ("s1-a", "s1-b", "s2-a")},
+                     extra={"utt2dur": {"s1-a": "30", "s1-b": "60", "s2-a": "90"}})
+    text = DataDir(utt2spk={"s3-a": "s3"}, text={"s3-a": "hi"})
+    lines = summary_table({"text_only": text, "speech": speech}, ("speech", "text_only", "absent")).splitlines()
+    assert lines[0].split() == ["set", "utts", "speakers", "minutes"]
+    assert lines[1].split() == ["speech", "3", "2", "3.00"] and lines[2].split() == ["text_only", "1", "1", "text"]
+    assert len(lines) == 3
