@@ -29,7 +29,7 @@ def test_multispk_stages_0_to_7_and_the_chain(tmp_path):
     assert voices["train_paired"] == voices["test_seen"] == {"spk01", "spk02"}
     assert voices["train_speech_only"] == {"spk03", "spk04"} and voices["test_unseen"] == {"spk05"}
     spk, asr = recipe / "exp" / "spk_spk_train_paired", recipe / "exp" / "asr_asr_train_paired"
-    tts = recipe / "exp" / "tts_tts_train_paired_spk"
+    tts = recipe / "exp" / "tts_tts_train_paired_spk_spk_train_paired"
     assert (spk / "speakers").read_text().split() == ["spk01", "spk02"]
     assert yaml.safe_load((tts / "config.yaml").read_text())["spk_exp_dir"] == "exp/spk_spk_train_paired"
     for dset in ("test_seen", "test_unseen"):
@@ -58,7 +58,7 @@ def test_multispk_stages_0_to_7_and_the_chain(tmp_path):
     # stage 5: the speaker-aware chain (speech-only branch off to keep the test short: its
     # z = SPKEMB(x) is that of the paired step, test/loop/test_speakers.py)
     run(f'./run.sh --stage 5 --stop-stage 5 --system chain {opts} --chain-args "--ratio 1 0 1"', cwd=recipe)
-    chain = recipe / "exp" / "chain_chain_spk"
+    chain = recipe / "exp" / "chain_chain_spk_spk_train_paired"
     assert (chain / "asr" / "best.pt").is_file() and (chain / "tts" / "best.pt").is_file()
     assert "text-only step: speaker vectors of" in (chain / "log" / "chain_train.log").read_text()
 

@@ -61,7 +61,7 @@ beam=5                  # beam size of ASR decoding (1: greedy)
 # TTS (stages 4, 7)
 tts_config=conf/tts.yaml  # model and training options (chain.bin.tts_train --config)
 tts_train_set=""        # paired set the TTS is trained on; default as --asr-train-set
-tts_tag=""              # experiment name; default: tts_<config name>_<train set>
+tts_tag=""              # experiment name; default: tts_<config name>_<train set>[_<speaker encoder exp>]
 tts_args=""             # extra options for chain.bin.tts_train
 tts_checkpoint=best.pt  # checkpoint synthesised with in stage 7
 griffin_lim_iters=60    # Griffin-Lim iterations of stage 7
@@ -78,7 +78,7 @@ spk_args=""             # extra options for chain.bin.spk_train
 
 # Speech chain and label propagation (stage 5)
 chain_config=conf/chain.yaml  # chain options (chain.bin.chain_train --config)
-chain_tag=""            # experiment name; default: <system>_<chain config name> (labelprop: labelprop_<ASR train set>, its training set in exp/<tag>/data/)
+chain_tag=""            # experiment name; default: <system>_<chain config name>[_<speaker encoder exp>] (labelprop: labelprop_<ASR train set>, its training set in exp/<tag>/data/)
 chain_args=""           # extra options for chain.bin.chain_train, e.g. "--epochs 3"
 st=gumbel               # chain_st: straight-through estimator, argmax or gumbel
 tau=1.0                 # chain_st: temperature of the straight-through softmax
@@ -128,7 +128,7 @@ case "${use_spk}" in
         spk_train_set=${spk_train_set:-${asr_train_set}}
         spk_train_dir=dump/${spk_train_set// /+}
         spk_exp=exp/${spk_tag:-spk_$(basename "${spk_config}" .yaml)_${spk_train_set// /+}}
-        spk_opts="--spk-exp-dir ${spk_exp}"; spk_suffix=_spk ;;
+        spk_opts="--spk-exp-dir ${spk_exp}"; spk_suffix=_${spk_exp#exp/} ;;
     false) spk_exp=""; spk_opts=""; spk_suffix="" ;;
     *) log "--use-spk must be true or false: got '${use_spk}'"; exit 2 ;;
 esac
