@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The embedded corpus in the multi-speaker setting (section IV of the machine speech chain paper, an analog of
-# WSJ's SI84 paired / SI200 unpaired): 24 espeak-ng voices; train_paired from the first 6,
-# train_speech_only from the next 16, test_seen from the paired voices and test_unseen
+# WSJ's SI84 paired / SI200 unpaired): 24 espeak-ng voices; train_paired from the first 10,
+# train_speech_only from the next 12, test_seen from the paired voices and test_unseen
 # from the last 2, found nowhere in training. Stage 3 trains the speaker encoder on the
 # speaker labels of train_paired (the paired voices only, as the paper's on SI84; with
 # --spk-train-set "train_paired train_speech_only" also on the speech-only voices' labels,
@@ -10,7 +10,7 @@
 set -euo pipefail
 
 ./chain.sh \
-    --local-data-opts "--num-utts 3000 --speakers 24 --paired-speakers 6 --unseen-speakers 2" \
+    --local-data-opts "--num-utts 3000 --speakers 24 --paired-speakers 10 --unseen-speakers 2" \
     --test-sets "test_seen test_unseen" \
     --use-spk true \
     --feats-conf conf/fbank.yaml \
