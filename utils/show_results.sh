@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# utils/show_results.sh: gather the results of stages 6 and 7 into one Markdown table.
+# utils/show_results.sh: gather the results of stages 6 and 7 into Markdown tables.
 #
 # Contract: reads every <exp-root>/*/decode_*/result.txt (chain.bin.score: "CER x% ...
-# WER y% ...") and <exp-root>/*/synth_*/result.txt (chain.bin.tts_eval: "mel_l2 a
-# stop_acc b MCD cdB F0_RMSE dHz VUV e% CER x% WER y% hit_cap n/m ...") and prints one row
-# per file to stdout: experiment, what (decode/synth and set), CER, WER, mel L2, stop
-# accuracy, mel-cepstral distortion, F0 RMSE, voiced/unvoiced error, length-cap hits.
+# WER y% ..."; for tagged transcripts a second line "LID token accuracy a% ... LID utterance
+# accuracy b% ..."), <exp-root>/*/synth_*/result.txt (chain.bin.tts_eval: "mel_l2 a
+# stop_acc b MCD cdB F0_RMSE dHz VUV e% CER x% WER y% [LID_token a% LID_utt b%] hit_cap n/m
+# [spk_cos s] ...") and <exp-root>/*/embed_*/result.txt (chain.bin.spk_embed: "EER x% (...),
+# identification accuracy y% ..."), and prints to stdout:
+#   1. one row per decode_/synth_ file: experiment, what (decode/synth and set), CER, WER,
+#      mel L2, stop accuracy, mel-cepstral distortion, F0 RMSE, voiced/unvoiced error,
+#      length-cap hits; these columns are always there. LID token, LID utt (next to WER)
+#      and spk cos (one-shot speaker similarity, last) are columns only when some row has
+#      them, so a single-speaker, untagged table looks as it always did.
+#   2. where embed_ files exist, after a blank line, a second table: experiment (the
+#      speaker encoder), what (embed and set), EER, id acc.
+# A figure a row lacks prints as "-"; each table has its own header and separator lines.
 # The models of stage 5 sit one level deeper (<exp-root>/chain_x/asr/decode_*/result.txt);
 # their experiment is shown as chain_x/asr.
 set -euo pipefail
@@ -27,23 +36,68 @@ if [ ! -d "$root" ]; then
   exit 1
 fi
 
-results=$(find "$root" -mindepth 3 -maxdepth 4 -name result.txt \
-  \( -path '*/decode_*/*' -o -path '*/synth_*/*' \) | sort)
-if [ -z "$results" ]; then
-  echo "$0: no decode_*/result.txt or synth_*/result.txt under $root (run stages 6 and 7)" >&2
+results=()
+while IFS= read -r f; do
+  case $(basename "$(dirname "$f")") in decode_*|synth_*|embed_*) results+=("$f") ;; esac
+done < <(find "$root" -mindepth 3 -maxdepth 4 -name result.txt | sort)
+if [ ${#results[@]} -eq 0 ]; then
+  echo "$0: no decode_*/, synth_*/ or embed_*/result.txt under $root (run stages 6 and 7)" >&2
   exit 1
 fi
 
-echo "| experiment | result | CER | WER | mel L2 | stop acc | MCD | F0 RMSE | V/UV err | hit cap |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
-for f in $results; do
-  dir=$(dirname "$f")
-  awk -v expname="$(dirname "${dir#"$root"/}")" -v what="$(basename "$dir")" '
-    { for (i = 1; i < NF; i++) if ($i ~ /^(CER|WER|mel_l2|stop_acc|MCD|F0_RMSE|VUV|hit_cap)$/) v[$i] = $(i + 1) }
-    END {
-      n = split("CER WER mel_l2 stop_acc MCD F0_RMSE VUV hit_cap", keys, " ")
-      row = "| " expname " | " what
-      for (k = 1; k <= n; k++) row = row " | " ((keys[k] in v) ? v[keys[k]] : "-")
-      print row " |"
-    }' "$f"
-done
+awk -v root="$root" '
+  function cell(row, key) { return (row SUBSEP key) in v ? v[row, key] : "-" }
+  function table(kind, keys, heads,   n, k, r, line, col, head) {
+    n = split(keys, col, " ")
+    split(heads, head, "|")
+    line = "| experiment | result"
+    for (k = 1; k <= n; k++) if (col[k] in always || col[k] in seen) line = line " | " head[k]
+    print line " |"
+    line = "|---|---"
+    for (k = 1; k <= n; k++) if (col[k] in always || col[k] in seen) line = line "|---"
+    print line "|"
+    for (r = 1; r <= rows; r++) {
+      if (rowkind[r] != kind) continue
+      line = "| " expname[r] " | " what[r]
+      for (k = 1; k <= n; k++) if (col[k] in always || col[k] in seen) line = line " | " cell(r, col[k])
+      print line " |"
+    }
+  }
+  BEGIN {
+    # every file is a row, an empty one too (figures "-")
+    for (a = 1; a < ARGC; a++) {
+      rel = substr(ARGV[a], length(root) + 2)
+      n = split(rel, part, "/")
+      expname[a] = part[1]
+      for (p = 2; p < n - 1; p++) expname[a] = expname[a] "/" part[p]
+      what[a] = part[n - 1]
+      rowkind[a] = what[a] ~ /^embed_/ ? "embed" : "eval"
+      count[rowkind[a]]++
+      row_of[ARGV[a]] = a
+    }
+    rows = ARGC - 1
+    split("CER WER mel_l2 stop_acc MCD F0_RMSE VUV hit_cap", fixed, " ")
+    for (k in fixed) always[fixed[k]] = 1
+    always["EER"] = always["id_acc"] = 1
+  }
+  {
+    r = row_of[FILENAME]
+    for (i = 1; i < NF; i++) {
+      key = ""
+      if ($i ~ /^(CER|WER|mel_l2|stop_acc|MCD|F0_RMSE|VUV|hit_cap|LID_token|LID_utt|spk_cos|EER)$/) {
+        key = $i; val = $(i + 1)
+      } else if ($i == "LID" && $(i + 2) == "accuracy" && i + 3 <= NF) {  # chain.bin.score
+        key = $(i + 1) == "token" ? "LID_token" : $(i + 1) == "utterance" ? "LID_utt" : ""
+        val = $(i + 3)
+      } else if ($i == "identification" && $(i + 1) == "accuracy" && i + 2 <= NF) {
+        key = "id_acc"; val = $(i + 2)
+      }
+      if (key != "") { v[r, key] = val; seen[key] = 1 }
+    }
+  }
+  END {
+    if (count["eval"]) table("eval", "CER WER LID_token LID_utt mel_l2 stop_acc MCD F0_RMSE VUV hit_cap spk_cos",
+                             "CER|WER|LID token|LID utt|mel L2|stop acc|MCD|F0 RMSE|V/UV err|hit cap|spk cos")
+    if (count["eval"] && count["embed"]) print ""
+    if (count["embed"]) table("embed", "EER id_acc", "EER|id acc")
+  }' "${results[@]}"
