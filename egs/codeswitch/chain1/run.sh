@@ -7,6 +7,11 @@
 # LID accuracy next to the CER. Systems: ./run.sh --system baseline|chain|labelprop|upper;
 # the control is ./run.sh --stage 5 --system chain --chain-tag control --chain-args "--ratio 1 0 0".
 # A hanzi takes ~17 frames of speech (a kana ~9, a letter ~4), hence the TTS length cap of stage 7.
+# Multi-speaker (each language has --speakers espeak-ng voices): ./run.sh --use-spk true
+# --spk-train-set "train_paired train_speech_only" trains the speaker encoder of conf/spk.yaml
+# in stage 3 on the voices of the paired and the code-switched speech-only sets, conditions
+# the TTS on its vector (stages 4, 5) and makes stage 7 one-shot (spk_cos) and score the
+# encoder (EER, identification accuracy); utils/show_results.sh exp shows all of it.
 set -euo pipefail
 
 ./chain.sh \
