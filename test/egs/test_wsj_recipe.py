@@ -1,5 +1,6 @@
 """The WSJ recipe on a WSJ-shaped fixture: stages 0-2 (Kaldi-valid data dirs, the s5 splits,
-<noise> in the inventory), the decoder check, and a tiny pass through the speech chain."""
+<noise> in the inventory), the decoder check, and a tiny pass through the multi-speaker
+speech chain (speaker encoder, speaker-conditioned TTS, chain)."""
 import importlib
 
 import kaldiio
@@ -7,7 +8,7 @@ import pytest
 import yaml
 
 from fixtures.recipe import ROOT, copy_recipe, run
-from fixtures.tiny import TINY_ASR, TINY_TTS
+from fixtures.tiny import TINY_ASR, TINY_SPK, TINY_TTS
 from fixtures.wsj import make_wsj_fixture, write_compressed_header
 
 
@@ -34,16 +35,27 @@ def test_wsj_stages_0_to_5_on_fixture(tmp_path, monkeypatch):
     feats = kaldiio.load_scp("dump/train_speech_only/linear.scp")
     assert list(feats) == utts_of(data / "train_speech_only" / "utt2spk") and feats["4a0c0201"].shape[1] == 1025
 
-    # stages 3-5: ASR and TTS on SI-84, then the speech chain with SI-200 (tiny models)
-    (recipe / "conf" / "asr_tiny.yaml").write_text(yaml.safe_dump(TINY_ASR))
-    (recipe / "conf" / "tts_tiny.yaml").write_text(yaml.safe_dump(TINY_TTS))
-    run("./run.sh --stage 3 --stop-stage 5 --system chain --asr-config conf/asr_tiny.yaml "
-        '--tts-config conf/tts_tiny.yaml --tts-args "--epochs 1" --chain-args "--epochs 1 '
-        '--batch-size 8 --max-frames-per-token 3 --tensorboard false --num-threads 1"', cwd=recipe)
+    # stages 3-5, the multi-speaker system of run.sh (tiny models): ASR and speaker encoder
+    # on SI-84, the speaker-conditioned TTS, then the speech chain with SI-200
+    for name, values in (("asr", TINY_ASR), ("tts", TINY_TTS), ("spk", {**TINY_SPK, "epochs": 1})):
+        (recipe / "conf" / f"{name}_tiny.yaml").write_text(yaml.safe_dump(values))
+    proc = run("./run.sh --stage 3 --stop-stage 5 --system chain --asr-config conf/asr_tiny.yaml "
+               '--tts-config conf/tts_tiny.yaml --spk-config conf/spk_tiny.yaml --tts-args "--epochs 1" '
+               '--chain-args "--epochs 1 --batch-size 8 --max-frames-per-token 3 --tensorboard false '
+               '--num-threads 1"', cwd=recipe)
+    assert "stage 3: speaker encoder training: dump/train_paired -> exp/spk_spk_tiny_train_paired" in proc.stderr
+    spk = recipe / "exp" / "spk_spk_tiny_train_paired"
+    assert (spk / "speakers").read_text().split() == ["011", "012", "01a"] and (spk / "best.pt").is_file()
+    tts = recipe / "exp" / "tts_tts_tiny_train_paired_spk_spk_tiny_train_paired"
+    tts_config = yaml.safe_load((tts / "config.yaml").read_text())
+    assert tts_config["spk_exp_dir"] == "exp/spk_spk_tiny_train_paired" and tts_config["spk_dim"] == 8
+    chain = recipe / "exp" / "chain_chain_spk_spk_tiny_train_paired"
     for model in ("asr", "tts"):
-        assert (recipe / "exp" / "chain_chain" / model / "best.pt").is_file(), model
-    log = (recipe / "exp" / "chain_chain" / "train.log").read_text()
-    assert "epoch 1" in log
+        assert (chain / model / "best.pt").is_file(), model
+    assert "epoch 1" in (chain / "train.log").read_text()
+    # the text-only step speaks in the voices of paired and speech-only utterances (Fig. 8(c))
+    chain_log = (chain / "log" / "chain_train.log").read_text()
+    assert "text-only step: speaker vectors of 24 reference utterances" in chain_log
 
 
 def test_wsj_stage_0_fails_fast_without_a_decoder(tmp_path):
@@ -63,11 +75,13 @@ def test_wsj_stage_0_fails_fast_without_a_decoder(tmp_path):
     ("asr.yaml", "asr_train", dict(enc_hidden=256, enc_layers=3, subsample=[2, 2, 2], dec_embed=128,
                                    dec_hidden=512, attention="mlp", lr=5.0e-4)),
     ("tts.yaml", "tts_train", dict(encoder_bank_size=8, decoder_dim=256, decoder_layers=2,
-                                   reduction_factor=4, lr=5.0e-4)),
+                                   reduction_factor=4, lr=5.0e-4, spk_dim=0, spk_loss_weight=0.25)),
+    ("spk.yaml", "spk_train", dict(nll_weight=1.0, triplet_weight=1.0, lr=1.0e-3)),
     ("chain.yaml", "chain_train", dict(asr_lr=5.0e-4, tts_lr=5.0e-4)),
 ])
 def test_wsj_confs_hold_the_paper_settings(conf, module, paper):
-    """Sections III-D1, III-D2 and IV-D3 of the paper; every key is an option of its entry point."""
+    """Sections III-D1, III-D2, IV-B and IV-D3 of the paper (spk_dim 0: it follows the speaker
+    encoder, gamma3 = 0.25); every key is an option of its entry point."""
     settings = yaml.safe_load((ROOT / "egs" / "wsj" / "chain1" / "conf" / conf).read_text())
     options = {action.dest for action in importlib.import_module(f"chain.bin.{module}").get_parser()._actions}
     assert set(settings) <= options
