@@ -20,8 +20,9 @@ def test_multispk_stages_0_to_7_and_the_chain(tmp_path):
         (tiny / f"{name}.yaml").write_text(yaml.safe_dump(values))
     opts = (f"--spk-config {tiny}/spk.yaml --asr-config {tiny}/asr.yaml --tts-config {tiny}/tts.yaml "
             f"--chain-config {tiny}/chain.yaml --griffin-lim-iters 2 --beam 2")
+    paper = "--spk-train-set train_paired"  # the paper's encoder (paired voices); run.sh's default adds the speech-only ones
     data_opts = '--local-data-opts "--num-utts 64 --speakers 5 --paired-speakers 2 --unseen-speakers 1"'
-    proc = run(f"./run.sh {data_opts} {opts}", cwd=recipe)
+    proc = run(f"./run.sh {data_opts} {opts} {paper}", cwd=recipe)
     assert "stage 3: speaker encoder training" in proc.stderr
 
     voices = {name: set(read_kv(recipe / "dump" / name / "utt2spk").values())
@@ -57,13 +58,13 @@ def test_multispk_stages_0_to_7_and_the_chain(tmp_path):
 
     # stage 5: the speaker-aware chain (speech-only branch off to keep the test short: its
     # z = SPKEMB(x) is that of the paired step, test/loop/test_speakers.py)
-    run(f'./run.sh --stage 5 --stop-stage 5 --system chain {opts} --chain-args "--ratio 1 0 1"', cwd=recipe)
+    run(f'./run.sh --stage 5 --stop-stage 5 --system chain {opts} {paper} --chain-args "--ratio 1 0 1"', cwd=recipe)
     chain = recipe / "exp" / "chain_chain_spk_spk_train_paired"
     assert (chain / "asr" / "best.pt").is_file() and (chain / "tts" / "best.pt").is_file()
     assert "text-only step: speaker vectors of" in (chain / "log" / "chain_train.log").read_text()
 
-    # the speaker encoder on the speech-only voices' labels too (a combined dump dir)
-    run(f'./run.sh --stage 3 --stop-stage 3 {opts} --spk-train-set "train_paired train_speech_only"', cwd=recipe)
+    # run.sh's default: the speaker encoder on the speech-only voices' labels too (a combined dump dir)
+    run(f"./run.sh --stage 3 --stop-stage 3 {opts}", cwd=recipe)
     both = recipe / "exp" / "spk_spk_train_paired+train_speech_only"
     assert (both / "speakers").read_text().split() == ["spk01", "spk02", "spk03", "spk04"]
     assert (both / "best.pt").is_file()
