@@ -21,12 +21,10 @@ import numpy as np
 import torch
 
 from chain.bin._args import add_device_arguments, make_parser, setup_logging
-from chain.data.dataset import SpeechTextDataset
-from chain.data.sampler import BucketBatchSampler, loader_factory
 from chain.fileio import atomic_write
 from chain.metrics.speaker import can_score, speaker_scores
 from chain.spk.builder import load_speaker_encoder
-from chain.spk.data import embed_set, utt2spk_of
+from chain.spk.data import embed_dump, speaker_means, utt2spk_of
 from chain.train.device import select_device
 
 log = logging.getLogger("spk_embed")
@@ -52,15 +50,6 @@ def write_vectors(path_stem: Path, vectors: dict[str, np.ndarray]) -> None:
             writer(key, vectors[key].astype(np.float32))
 
 
-def speaker_means(utts: list[str], vectors: np.ndarray, speakers: list[str]) -> dict[str, np.ndarray]:
-    """Speaker -> L2-normalised mean of its utterances' vectors."""
-    means = {}
-    for spk in sorted(set(speakers)):
-        mean = vectors[[i for i, s in enumerate(speakers) if s == spk]].mean(0)
-        means[spk] = mean / max(float(np.linalg.norm(mean)), 1e-12)
-    return means
-
-
 def main(argv=None) -> None:
     args = get_parser().parse_args(argv)
     setup_logging("spk_embed")
@@ -69,12 +58,8 @@ def main(argv=None) -> None:
     try:
         device = select_device(args.ngpu)
         encoder, cmvn = load_speaker_encoder(args.exp_dir, args.checkpoint, device)
-        data = SpeechTextDataset.from_dirs(dump_dir=args.data_dir, data_dir=None, cmvn=cmvn)
-        loader = loader_factory(data, BucketBatchSampler(data.lengths, batch_size=args.batch_size,
-                                                         shuffle=False))(0)
-        utts, vectors = embed_set(encoder, loader, device)
-        by_utt = dict(zip(data.keys, utt2spk_of(args.data_dir, data.keys)))
-        speakers = [by_utt[u] for u in utts]
+        utts, vectors = embed_dump(encoder, args.data_dir, cmvn, batch_size=args.batch_size, device=device)
+        speakers = utt2spk_of(args.data_dir, utts)
         out.mkdir(parents=True, exist_ok=True)
         write_vectors(out / "embeddings", dict(zip(utts, vectors)))
         write_vectors(out / "spk_embeddings", speaker_means(utts, vectors, speakers))

@@ -4,7 +4,8 @@
 ``chain.data.collate``) to the items of a feature-only ``SpeechTextDataset``; the ids
 follow the training speakers (:func:`chain.spk.builder.speaker_labels`). :func:`embed_set`
 runs a (frozen) speaker encoder over a loader: z = SPKEMB(x), Eq. (21) of the machine
-speech chain paper.
+speech chain paper (:func:`embed_dump`: of every utterance of a dump dir);
+:func:`speaker_means` averages them per speaker.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from torch.utils.data import Dataset
 
 from chain.data.datadir import DataError, read_kv
 from chain.data.dataset import SpeechTextDataset
+from chain.data.sampler import BucketBatchSampler, loader_factory
 from chain.spk.builder import speaker_labels
 
 
@@ -75,3 +77,21 @@ def embed_set(encoder: torch.nn.Module, loader: Iterable[dict], device: str | to
     finally:
         encoder.train(was_training)
     return utts, np.concatenate(vectors) if vectors else np.zeros((0, encoder.embed_dim), np.float32)
+
+
+def embed_dump(encoder: torch.nn.Module, dump_dir: str | os.PathLike, cmvn: np.ndarray, *,
+               batch_size: int = 32, device: str | torch.device = "cpu") -> tuple[list[str], np.ndarray]:
+    """``(utterance ids, z (N, Z))`` of every utterance of ``dump_dir`` (feats.scp), its log-mel
+    normalised with the encoder's ``cmvn`` stats, in batches of similar lengths."""
+    data = SpeechTextDataset.from_dirs(dump_dir=dump_dir, data_dir=None, cmvn=cmvn)
+    loader = loader_factory(data, BucketBatchSampler(data.lengths, batch_size=batch_size, shuffle=False))(0)
+    return embed_set(encoder, loader, device)
+
+
+def speaker_means(utts: list[str], vectors: np.ndarray, speakers: list[str]) -> dict[str, np.ndarray]:
+    """Speaker -> L2-normalised mean of its utterances' vectors."""
+    means = {}
+    for spk in sorted(set(speakers)):
+        mean = vectors[[i for i, s in enumerate(speakers) if s == spk]].mean(0)
+        means[spk] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+    return means

@@ -96,3 +96,33 @@ def load_config(exp_dir: str | os.PathLike, *option_groups) -> argparse.Namespac
     with open(path, encoding="utf-8") as f:
         vars(config).update(yaml.safe_load(f))
     return config
+
+
+def recipe_dir(exp_dir: str | os.PathLike) -> Path:
+    """The dir a training run was started in, which the relative paths of its ``config.yaml``
+    (``lang_dir``, ``cmvn``, ``train_dir``) are relative to: ``exp_dir`` less the ``exp_dir``
+    the run recorded (``../multispk1`` for ``../multispk1/exp/asr_x``, which recorded
+    ``exp/asr_x``). Raises ValueError when the run recorded an absolute or another path."""
+    path = Path(exp_dir) / CONFIG
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file (is {exp_dir} a finished training run?)")
+    recorded = str(yaml.safe_load(path.read_text(encoding="utf-8")).get("exp_dir") or "")
+    given, parts = Path(os.path.normpath(exp_dir)).parts, Path(os.path.normpath(recorded)).parts
+    if not recorded or Path(recorded).is_absolute() or given[-len(parts):] != parts:
+        raise ValueError(f"{path}: recorded exp_dir '{recorded}', so the recipe dir its relative paths "
+                         f"start from is unknown (give the experiment as <recipe dir>/{recorded}, "
+                         "as it was trained)")
+    return Path(*given[:-len(parts)]) if len(given) > len(parts) else Path(".")
+
+
+def recipe_paths(exp_dir: str | os.PathLike, *keys: str) -> dict[str, Path]:
+    """The paths ``keys`` of ``exp_dir/config.yaml`` (e.g. ``cmvn``, ``lang_dir``) as seen from
+    the working dir: relative ones are read from the run's :func:`recipe_dir`."""
+    config = yaml.safe_load((Path(exp_dir) / CONFIG).read_text(encoding="utf-8"))
+    missing = [key for key in keys if not config.get(key)]
+    if missing:
+        raise ValueError(f"{Path(exp_dir) / CONFIG}: no {missing[0]} (is {exp_dir} the right kind of experiment?)")
+    if all(Path(config[key]).is_absolute() for key in keys):
+        return {key: Path(config[key]) for key in keys}
+    root = recipe_dir(exp_dir)
+    return {key: root / config[key] for key in keys}  # an absolute config[key] stays as it is
