@@ -14,6 +14,11 @@
 #      them, so a single-speaker, untagged table looks as it always did.
 #   2. where embed_ files exist, after a blank line, a second table: experiment (the
 #      speaker encoder), what (embed and set), EER, id acc.
+#   3. where the ZeroSpeech recipes' <exp-root>/*/units_test/result.yaml and
+#      <exp-root>/baselines/*/units_test/result.yaml exist (chain.bin.zs_eval: "abx: a",
+#      "bitrate: b", "resynth_cer: c" ... lines), after a blank line, a table of the unit
+#      systems: ABX error, bitrate and the scores of the speech resynthesised from the units
+#      (CER, WER, cosine to the target voice).
 # A figure a row lacks prints as "-"; each table has its own header and separator lines.
 # The models of stage 5 sit one level deeper (<exp-root>/chain_x/asr/decode_*/result.txt);
 # their experiment is shown as chain_x/asr.
@@ -40,12 +45,14 @@ results=()
 while IFS= read -r f; do
   case $(basename "$(dirname "$f")") in decode_*|synth_*|embed_*) results+=("$f") ;; esac
 done < <(find "$root" -mindepth 3 -maxdepth 4 -name result.txt | sort)
-if [ ${#results[@]} -eq 0 ]; then
-  echo "$0: no decode_*/, synth_*/ or embed_*/result.txt under $root (run stages 6 and 7)" >&2
+units=$(find "$root" -mindepth 3 -maxdepth 4 -name result.yaml -path '*/units_test/*' | sort)
+if [ ${#results[@]} -eq 0 ] && [ -z "$units" ]; then
+  echo "$0: no decode_*/, synth_*/ or embed_*/result.txt, nor units_test/result.yaml, under $root" \
+    "(run stages 6 and 7)" >&2
   exit 1
 fi
 
-awk -v root="$root" '
+[ ${#results[@]} -eq 0 ] || awk -v root="$root" '
   function cell(row, key) { return (row SUBSEP key) in v ? v[row, key] : "-" }
   function table(kind, keys, heads,   n, k, r, line, col, head) {
     n = split(keys, col, " ")
@@ -101,3 +108,20 @@ awk -v root="$root" '
     if (count["eval"] && count["embed"]) print ""
     if (count["embed"]) table("embed", "EER id_acc", "EER|id acc")
   }' "${results[@]}"
+
+if [ -n "$units" ]; then
+  [ ${#results[@]} -eq 0 ] || echo
+  echo "| unit system | ABX | bitrate | resynth CER | resynth WER | resynth spk cos |"
+  echo "|---|---|---|---|---|---|"
+fi
+for f in $units; do
+  dir=$(dirname "$(dirname "$f")")
+  awk -v unitsys="${dir#"$root"/}" '
+    $1 ~ /^(abx|bitrate|resynth_cer|resynth_wer|resynth_spk_cos):$/ { v[substr($1, 1, length($1) - 1)] = $2 }
+    END {
+      n = split("abx bitrate resynth_cer resynth_wer resynth_spk_cos", keys, " ")
+      row = "| " unitsys
+      for (k = 1; k <= n; k++) row = row " | " ((keys[k] in v) ? v[keys[k]] : "-")
+      print row " |"
+    }' "$f"
+done

@@ -15,7 +15,7 @@ Prints one line and writes --result (YAML). Example:
       --utt2dur dump/test/utt2dur --result exp/vqvae/units_test/result.yaml \\
       --synth-dir exp/vqvae/code2spec/synth_test --text data/local/test.text \\
       --asr-exp-dir ../multispk1/exp/asr_asr_train_full \\
-      --spk-exp-dir ../multispk1/exp/spk_spk_train_paired --voice-dir data/train_voice
+      --spk-exp-dir ../multispk1/exp/spk_spk_train_paired+train_speech_only --voice-dir data/train_voice
 """
 from __future__ import annotations
 

@@ -41,12 +41,18 @@ def test_release_data_prep_and_features(tmp_path, monkeypatch):
     assert int(frames["S003_0000"]) == 1 + 8000 // 160  # 10 ms frames, centred
 
 
-def test_embedded_recipe_every_stage(tmp_path):
+def test_embedded_recipe_every_stage(tmp_path, listeners):
+    """Every stage on the VQ-VAE's units, then stages 2-6 on K-Means units through Code2Spec;
+    the resynthesised speech of both scored by the machine listeners of another recipe (whose
+    features differ: 50 ms windows every 12.5 ms)."""
     recipe = copy_recipe("mini_espeak", tmp_path / "zs", recipe="vqvae1")
-    run('./run.sh --local-data-opts "--num-utts 45 --speakers 3 --dev-fraction 0.2 --test-fraction 0.25" '
-        '--vq-args "--epochs 1 --channels 16 --num-codes 16 --batch-size 8" '
-        '--c2s-args "--epochs 1 --c2s-channels 16 --disc-channels 8 --batch-size 8" '
-        '--griffin-lim-iters 2 --baselines "kmeans:8:2 gmm:4:2"', cwd=recipe)
+    c2s = '--c2s-args "--epochs 1 --c2s-channels 16 --disc-channels 8 --batch-size 8" --griffin-lim-iters 2'
+    scoring = f"--scoring-asr-exp {listeners}/exp/asr --scoring-spk-exp {listeners}/exp/spk"
+    first = run('./run.sh --local-data-opts "--num-utts 45 --speakers 3 --dev-fraction 0.2 --test-fraction 0.25" '
+        f'--vq-args "--epochs 1 --channels 16 --num-codes 16 --batch-size 8" {c2s} {scoring} '
+        '--baselines "kmeans:8:2 gmm:4:2"', cwd=recipe)
+    proc = run(f"./run.sh --stage 2 --stop-stage 6 --units kmeans:8:2 {c2s} {scoring}", cwd=recipe)
+    assert "stage 2: --units kmeans:8:2: a baseline" in proc.stderr
     vq = recipe / "exp" / "vq_vqvae"
     results = {p.parent.parent.name: yaml.safe_load(p.read_text())
                for p in (recipe / "exp").glob("**/units_test/result.yaml")}
@@ -57,7 +63,16 @@ def test_embedded_recipe_every_stage(tmp_path):
     assert results["gmm4_2T"]["distance"] == "kl" and results["vq_vqvae"]["stride"] == 4
     # 16 codes at 4T cannot carry more than log2(16) bits per 40 ms unit
     assert results["vq_vqvae"]["bitrate"] <= 4 / 0.04
+    for name in ("vq_vqvae", "kmeans8_2T"):  # resynthesised: scored by the listeners
+        r = results[name]
+        assert r["resynth_cer"] >= 0 and r["resynth_wer"] >= 0 and -1 <= r["resynth_spk_cos"] <= 1, name
+        assert r["resynth_voice"] == "data/train_voice" and r["resynth_asr"].startswith(f"{listeners}/exp/asr/")
+    assert not any(key.startswith("resynth") for key in results["gmm4_2T"])  # no Code2Spec of its units
+    assert "synth_test/wav.scp: no resynthesis of exp/baselines/gmm4_2T (stages 3 and 5): not scored" in first.stderr
+    assert "| baselines/kmeans8_2T | " in proc.stdout and "| vq_vqvae | " in proc.stdout  # show_results.sh
     test_utts = [line.split()[0] for line in (recipe / "data/test/utt2spk").read_text().splitlines()]
+    hyp = recipe / "exp/baselines/kmeans8_2T/code2spec/synth_test/hyp.trn"
+    assert [line.rsplit("(", 1)[1].rstrip(")") for line in hyp.read_text().splitlines()] == test_utts
     assert sorted(p.stem for p in (vq / "submission/english/test").glob("*.txt")) == test_utts
     assert (vq / "submission/metadata.yaml").is_file()
     wavs = sorted((vq / "code2spec/synth_test/wav").glob("*.wav"))

@@ -67,3 +67,21 @@ def test_show_results_without_results_fails(tmp_path, run_util):
     (tmp_path / "exp").mkdir()
     proc = run_util(["show_results.sh", tmp_path / "exp"])
     assert proc.returncode == 1 and "run stages 6 and 7" in proc.stderr
+
+
+def test_show_results_units_table(tmp_path, run_util):
+    """ZeroSpeech unit systems (chain.bin.zs_eval's result.yaml): a table of their own."""
+    for system, figures in (("vq_x", "abx: 12.5\nbitrate: 99.1\nresynth_cer: 30.2\nresynth_wer: 70.0\n"
+                                      "resynth_spk_cos: 0.91\nunits: vqvae exp/vq_x\n"),
+                            ("baselines/kmeans8_2T", "abx: 10.0\nbitrate: 50.0\nunits: kmeans C=8\n")):
+        (tmp_path / "exp" / system / "units_test").mkdir(parents=True)
+        (tmp_path / "exp" / system / "units_test" / "result.yaml").write_text(figures)
+    units = ["| unit system | ABX | bitrate | resynth CER | resynth WER | resynth spk cos |",
+             "|---|---|---|---|---|---|", "| baselines/kmeans8_2T | 10.0 | 50.0 | - | - | - |",
+             "| vq_x | 12.5 | 99.1 | 30.2 | 70.0 | 0.91 |"]
+    proc = run_util(["show_results.sh", tmp_path / "exp"])
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == units
+    write_results(tmp_path / "exp", {"asr_x/decode_test_best_beam5": "CER 1.23% (9 / 731 chars)  WER 4.00%\n"})
+    rows = run_util(["show_results.sh", tmp_path / "exp"]).stdout.splitlines()
+    assert rows[2].startswith("| asr_x | decode_test_best_beam5 | 1.23% |") and rows[3:] == ["", *units]

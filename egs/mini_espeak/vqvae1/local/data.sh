@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Stage 0 of egs/mini_espeak/vqvae1: the multi-speaker espeak corpus (data/espeak/, wavs under
 # downloads/wav), the ZeroSpeech sets cut from it (data/{train_unit,dev,train_voice,dev_voice,test}:
-# every voice's training speech for unit discovery, --voice's also as the target voice) and the
-# ABX triphone items of the test set from its phone alignments (data/local/test.item).
+# every voice's training speech for unit discovery, --voice's also as the target voice), the
+# ABX triphone items of the test set from its phone alignments (data/local/test.item) and its
+# transcripts (data/local/test.text: the references of the CER of the resynthesised speech;
+# the sets stay without text).
 set -euo pipefail
 
 num_utts=2000           # utterances of the corpus
@@ -27,3 +29,4 @@ python -m chain.bin.make_espeak_corpus --out-dir data/espeak --wav-dir downloads
 python -m chain.bin.prepare_zerospeech19 --espeak-dir data/espeak --voice "${voice}" --out-dir data
 mkdir -p data/local
 python -m chain.bin.zs_items --ctm data/espeak/local/phones.ctm --utt2spk data/test/utt2spk --out data/local/test.item
+cp data/espeak/test/text data/local/test.text
