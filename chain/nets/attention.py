@@ -34,6 +34,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from chain.nets.kernels import KernelChoice
+
 
 class Attention(nn.Module):
     """Base class: masked softmax over scores (Eq. 11) and context (Eq. 10).
@@ -110,8 +112,14 @@ class BilinearAttention(Attention):
         return torch.bmm(memory_proj, query[:, :, None]).squeeze(2)  # (B, T)
 
 
-class MLPAttention(Attention):
-    """Score = v^T tanh(W_h h^e_s + W_q h^d_t + b) (Eq. 12, MLP); W_h h^e is cached."""
+class MLPAttention(Attention, KernelChoice):
+    """Score = v^T tanh(W_h h^e_s + W_q h^d_t + b) (Eq. 12, MLP); W_h h^e is cached.
+
+    With the hand-written kernel (``kernels``, chain.nets.kernels: by default on CPU) the
+    tanh is taken through a sigmoid, v^T tanh(u) = 2 v^T sigmoid(2u) - sum(v): the same
+    value, and torch's CPU sigmoid is several times faster than its tanh on the (B, T, A)
+    tensor, the largest of a step. The cached projection and ``hidden`` are then doubled.
+    """
 
     def __init__(self, *, query_dim: int, memory_dim: int, attn_dim: int) -> None:
         super().__init__(query_dim=query_dim, memory_dim=memory_dim, attn_dim=attn_dim)
@@ -119,19 +127,24 @@ class MLPAttention(Attention):
         self.query_proj = nn.Linear(query_dim, attn_dim, bias=False)
         self.v = nn.Linear(attn_dim, 1, bias=False)
 
+    def scale(self, x: torch.Tensor) -> float:
+        """2 on the hand-written path (tanh through a sigmoid of 2u), else 1."""
+        return 2.0 if self.hand_kernels(x) else 1.0
+
     def preprocess(self, memory):
-        # cached doubled: the score takes tanh(u) as 2 sigmoid(2u) - 1 (see ``score``)
-        return 2.0 * self.memory_proj(memory)  # (B, T, A)
+        proj = self.memory_proj(memory)  # (B, T, A)
+        return 2.0 * proj if self.hand_kernels(memory) else proj  # cached doubled for the sigmoid
 
     def hidden(self, query, memory_proj, state) -> torch.Tensor:
-        """Twice the pre-activation inside the tanh, 2u (B, T, A)."""
-        return torch.add(memory_proj, self.query_proj(query)[:, None, :], alpha=2.0)
+        """The pre-activation inside the tanh, u (B, T, A), times ``scale``."""
+        return torch.add(memory_proj, self.query_proj(query)[:, None, :], alpha=self.scale(memory_proj))
 
     def score(self, query, memory, memory_proj, state):
-        # v^T tanh(u) = 2 v^T sigmoid(2u) - sum(v): the same value, and torch's CPU sigmoid
-        # is several times faster than its tanh on this (B, T, A) tensor, the largest of a step
+        u = self.hidden(query, memory_proj, state)  # (B, T, A), times scale
         v = self.v.weight[0]  # (A,)
-        return 2.0 * (torch.sigmoid(self.hidden(query, memory_proj, state)) @ v) - v.sum()  # (B, T)
+        if self.hand_kernels(u):
+            return 2.0 * (torch.sigmoid(u) @ v) - v.sum()  # (B, T): v^T tanh(u) through a sigmoid
+        return torch.tanh(u) @ v  # (B, T)
 
 
 class MLPMultiscaleAttention(MLPAttention):
@@ -175,8 +188,9 @@ class MLPMultiscaleAttention(MLPAttention):
         width = kernel.size(2)
         windows = F.pad(state, [width // 2] * 2).unfold(2, width, 1)  # (B, history, T, width)
         windows = windows.transpose(1, 2).reshape(-1, self.history * width)  # (B * T, history * width)
-        mlp = super().hidden(query, memory_proj, state)  # (B, T, A), doubled
-        return torch.addmm(mlp.view(-1, mlp.size(2)), windows, kernel.flatten(1).t(), alpha=2.0).view_as(mlp)
+        mlp = super().hidden(query, memory_proj, state)  # (B, T, A), times scale
+        return torch.addmm(mlp.view(-1, mlp.size(2)), windows, kernel.flatten(1).t(),
+                           alpha=self.scale(mlp)).view_as(mlp)
 
 
 ATTENTIONS: dict[str, type[Attention]] = {

@@ -6,7 +6,13 @@ changes what a valid frame is normalised with; in eval mode the running statisti
 used, as in ``nn.BatchNorm1d``. The training-mode forward and backward passes are
 written out (``_MaskedBatchNorm``) rather than left to autograd: on the post-CBHG's
 (B, 1024, T) conv-bank output, autograd's version of the masked statistics made about
-three times as many passes over the tensor.
+three times as many passes over the tensor. Under autocast (AMP) the layer computes in
+float32 and returns float32.
+
+It runs on every device (chain.nets.kernels): each of its steps is one whole-tensor op
+(a batched matrix-vector product for the sums, elementwise ops), no loop over frames.
+Native batch norm cannot leave the padding out of its statistics, and selecting the
+valid frames with a boolean mask first would wait for the GPU at every layer.
 """
 from __future__ import annotations
 
@@ -20,7 +26,6 @@ class _MaskedBatchNorm(torch.autograd.Function):
     (y (B, C, T), batch mean (C,), batch variance (C,) over valid frames, biased)."""
 
     @staticmethod
-    @torch.amp.custom_fwd(device_type="cuda", cast_inputs=torch.float32)  # statistics in float32 under AMP
     def forward(ctx, x, mask, weight, bias, eps):
         count = mask.sum().clamp_min(2.0)
         mean = torch.bmm(x, mask).sum(0).squeeze(1) / count  # (C,)
@@ -34,7 +39,6 @@ class _MaskedBatchNorm(torch.autograd.Function):
 
     @staticmethod
     @once_differentiable
-    @torch.amp.custom_bwd(device_type="cuda")
     def backward(ctx, grad_y, _grad_mean, _grad_var):
         centred, mask, weight, invstd, count = ctx.saved_tensors
         grad_bias = grad_y.sum((0, 2))  # (C,)
@@ -56,6 +60,9 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
         """x (B, C, T), mask (B, T) bool -> (B, C, T)."""
         if mask is None or not self.training:
             return super().forward(x)
+        if torch.is_autocast_enabled(x.device.type):  # AMP on any device: statistics in float32
+            with torch.autocast(x.device.type, enabled=False):
+                return self.forward(x.float(), mask)
         mask = mask[:, :, None].to(x.dtype)  # (B, T, 1)
         y, mean, var = _MaskedBatchNorm.apply(x, mask, self.weight, self.bias, self.eps)
         if self.track_running_stats:

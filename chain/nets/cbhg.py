@@ -22,6 +22,7 @@ from torch.autograd.function import once_differentiable
 
 from chain.nets.batchnorm import MaskedBatchNorm1d
 from chain.nets.gru import group_gru
+from chain.nets.kernels import KernelChoice
 from chain.nets.masks import make_non_pad_mask, reverse_padded
 
 RNN_TYPES = {"gru": nn.GRU, "lstm": nn.LSTM}
@@ -86,18 +87,20 @@ class Highway(nn.Module):
         self.act = nn.LeakyReLU(leaky_slope)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x (..., dim) -> (..., dim)."""
-        return torch.lerp(x, self.act(self.transform(x)), torch.sigmoid(self.gate(x)))  # x + T (H - x)
+        """x (..., dim) -> (..., dim), in x's dtype (under autocast H and T come out in half precision)."""
+        h, t = self.act(self.transform(x)), torch.sigmoid(self.gate(x))
+        return torch.lerp(x, h.to(x.dtype), t.to(x.dtype))  # x + T (H - x)
 
 
-class PaddedBiRNN(nn.Module):
+class PaddedBiRNN(nn.Module, KernelChoice):
     """Bidirectional GRU/LSTM over padded input whose valid outputs ignore the padding.
 
     Two unidirectional RNNs; the backward one reads each sequence reversed within its
     length (``reverse_padded``). Padded RNN calls are used instead of packed sequences
-    because they are much faster on CPU (docs/data.md, Batches). On CPU the two GRUs run
-    side by side in one loop (chain.nets.gru); otherwise (LSTMs, or cuDNN's fused GRU on
-    GPU) each is one ``nn.GRU`` / ``nn.LSTM`` call.
+    because they are much faster on CPU (docs/data.md, Batches). With the hand-written
+    kernel (``kernels``, chain.nets.kernels: by default on CPU) the two GRUs run side by
+    side in one loop (chain.nets.gru); otherwise (LSTMs, or cuDNN's fused GRU on GPU) each
+    is one ``nn.GRU`` / ``nn.LSTM`` call.
     """
 
     def __init__(self, *, input_dim: int, hidden_dim: int, rnn_type: str = "gru") -> None:
@@ -112,7 +115,7 @@ class PaddedBiRNN(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """x (B, T, D), lengths (B,), mask (B, T) -> (B, T, 2H), zero on padded frames."""
         reversed_x = reverse_padded(x, lengths)  # (B, T, D), each sequence reversed within its length
-        if isinstance(self.forward_rnn, nn.GRU) and x.device.type == "cpu":
+        if isinstance(self.forward_rnn, nn.GRU) and self.hand_kernels(x):
             fwd, bwd = group_gru(torch.stack([x, reversed_x]), [self.forward_rnn, self.backward_rnn])
         else:
             fwd, bwd = self.forward_rnn(x)[0], self.backward_rnn(reversed_x)[0]  # (B, T, H) each

@@ -75,7 +75,12 @@ class _GroupGRU(torch.autograd.Function):
 def group_gru(x: torch.Tensor, rnns: Sequence[nn.GRU]) -> torch.Tensor:
     """x (G, B, T, D), one batch per GRU -> outputs (G, B, T, H); equal to
     ``torch.stack([rnn(x[g])[0] for g, rnn in enumerate(rnns)])`` for single-layer,
-    unidirectional, batch_first GRUs with biases (what ``PaddedBiRNN`` builds)."""
-    weights = (torch.stack([getattr(rnn, name) for rnn in rnns])
-               for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"))
+    unidirectional, batch_first GRUs with biases (what ``PaddedBiRNN`` builds). Under
+    autocast (AMP) it runs in autocast's precision, as ``nn.GRU`` does there."""
+    weights = [torch.stack([getattr(rnn, name) for rnn in rnns])
+               for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")]
+    if torch.is_autocast_enabled(x.device.type):
+        dtype = torch.get_autocast_dtype(x.device.type)
+        with torch.autocast(x.device.type, enabled=False):
+            return _GroupGRU.apply(x.to(dtype), *(w.to(dtype) for w in weights))
     return _GroupGRU.apply(x, *weights)

@@ -12,7 +12,9 @@ teacher forcing) is known in advance. ``LSTMSteps`` evaluates the same cells fas
   steps (chain.nets.recurrent_linear).
 
 The cells keep their parameters (and state_dict keys); build one ``LSTMSteps`` per
-forward pass.
+forward pass. ``hand=False`` runs the cells themselves instead (``nn.LSTMCell`` on
+[x_s, fed input]: on a GPU one fused kernel per cell and step, where the written-out cell
+launches a dozen); the owner picks by device (chain.nets.kernels).
 """
 from __future__ import annotations
 
@@ -34,9 +36,13 @@ def lstm_cell(gates: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch
 
 
 class LSTMSteps:
-    """The cells of ``cells`` (layer 1 reading [x (known_dim), fed-back input]) for one forward pass."""
+    """The cells of ``cells`` (layer 1 reading [x (known_dim), fed-back input]) for one forward
+    pass; ``hand``: the hand-written kernels of the module docstring, else ``nn.LSTMCell``."""
 
-    def __init__(self, cells: Sequence[nn.LSTMCell], known_dim: int) -> None:
+    def __init__(self, cells: Sequence[nn.LSTMCell], known_dim: int, *, hand: bool = True) -> None:
+        self.cells, self.hand = cells, hand
+        if not hand:
+            return
         first = cells[0]
         self.known_weight = first.weight_ih[:, :known_dim]  # (4H, known_dim)
         self.known_bias = first.bias_ih + first.bias_hh
@@ -45,15 +51,24 @@ class LSTMSteps:
         self.biases = [cell.bias_ih + cell.bias_hh for cell in cells[1:]]  # layer 1's: in project_inputs
 
     def project_inputs(self, x: torch.Tensor) -> torch.Tensor:
-        """Known inputs x (..., known_dim), e.g. all steps (B, S, known_dim) -> (..., 4H)."""
-        return F.linear(x, self.known_weight, self.known_bias)
+        """Known inputs x (..., known_dim), e.g. all steps (B, S, known_dim) -> (..., 4H)
+        (``hand=False``: x itself, which the first cell projects at each step)."""
+        return F.linear(x, self.known_weight, self.known_bias) if self.hand else x
 
     def __call__(self, projected: torch.Tensor, fed: torch.Tensor,
                  state: list[tuple[torch.Tensor, torch.Tensor]]
                  ) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
-        """One step: projected x_s (B, 4H) from ``project_inputs``, fed-back input (B, F),
-        state [(h, c) (B, H) per layer] -> (top layer's h (B, H), new state)."""
-        new_state, x = [], fed
+        """One step: projected x_s (B, 4H, or B, known_dim with ``hand=False``) from
+        ``project_inputs``, fed-back input (B, F), state [(h, c) (B, H) per layer]
+        -> (top layer's h (B, H), new state)."""
+        new_state = []
+        if not self.hand:
+            x = torch.cat([projected, fed], dim=-1)  # (B, known_dim + F)
+            for cell, (h, c) in zip(self.cells, state):
+                x, c = cell(x, (h, c))
+                new_state.append((x, c))
+            return x, new_state
+        x = fed
         for layer, bias, (h, c) in zip(self.layers, [projected, *self.biases], state):
             x, c = lstm_cell(layer(torch.cat([x, h], dim=-1)) + bias, c)  # gates (B, 4H)
             new_state.append((x, c))

@@ -49,7 +49,7 @@ class _StepMatmul(torch.autograd.Function):
     def backward(ctx, grad_y):
         x, weight = ctx.saved_tensors
         ctx.steps.append((x, grad_y))
-        return grad_y @ weight, None, None
+        return grad_y @ weight.to(grad_y.dtype), None, None  # grad_y in half precision under AMP
 
 
 class RecurrentLinear:

@@ -39,6 +39,7 @@ from torch.nn import functional as F
 from chain.nets.attention import build_attention
 from chain.nets.cbhg import CBHG
 from chain.nets.guided_attention import guided_attention_loss
+from chain.nets.kernels import KernelChoice
 from chain.nets.lstm_steps import LSTMSteps
 from chain.nets.masks import make_non_pad_mask
 from chain.nets.prenet import Prenet
@@ -46,7 +47,7 @@ from chain.nets.prenet import Prenet
 LOSS_REDUCTIONS = ("mean", "sum")  # how the L2 terms of Eq. (14) treat the bins (Tacotron.forward)
 
 
-class Tacotron(nn.Module):
+class Tacotron(nn.Module, KernelChoice):
     """Tacotron TTS of the machine speech chain paper (sections III-C, III-D2, IV-C).
 
     Defaults are the paper's sizes: embedding 256, encoder FC 256-128, CBHG K = 8 with
@@ -54,6 +55,8 @@ class Tacotron(nn.Module):
     factor 4, post-CBHG K = 8, 80 mel and 1025 linear bins (2048-point FFT).
     ``sos_id`` and ``pad_id`` are kept for the constructor signature the models share;
     the text input gets no ``<s>`` and padding is handled by the lengths, not by ids.
+    ``kernels`` (chain.nets.kernels) picks the decoder LSTMs' implementation: ``LSTMSteps``'
+    hand-written kernels (by default on CPU) or ``nn.LSTMCell`` (elsewhere).
     """
 
     def __init__(
@@ -274,7 +277,7 @@ class Tacotron(nn.Module):
             prenet_out = prenet_out + spk_in[:, None, :]
         memory_proj = self.attention.preprocess(memory)
         state = self._init_state(memory, mask)
-        lstms = LSTMSteps(self.lstms, self.prenet.out_dim)
+        lstms = LSTMSteps(self.lstms, self.prenet.out_dim, hand=self.hand_kernels(memory))
         decs, contexts, attns = [], [], []
         # the prenet's share of the first LSTM's input projection, for all steps at once;
         # unbind: one gradient copy for all steps, not one per step
@@ -314,7 +317,7 @@ class Tacotron(nn.Module):
         previous = memory.new_zeros(batch, self.mel_dim)
         memory_proj = self.attention.preprocess(memory)
         state = self._init_state(memory, mask)
-        lstms = LSTMSteps(self.lstms, self.prenet.out_dim)
+        lstms = LSTMSteps(self.lstms, self.prenet.out_dim, hand=self.hand_kernels(memory))
         frame = torch.arange(self.r, device=device)  # (r,)
         mels, attns = [], []
         for s in range(math.ceil(int(caps.max()) / self.r)):

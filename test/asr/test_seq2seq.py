@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from chain.asr.seq2seq import Seq2SeqASR
+from chain.nets.kernels import set_kernels
 
 torch.set_num_threads(1)
 VOCAB = 10
@@ -63,6 +64,23 @@ def test_padding_does_not_change_valid_outputs(make_asr, batch, attention):
         torch.testing.assert_close(logits[b, :n_tok], logits1[0], rtol=1e-5, atol=1e-5)
         torch.testing.assert_close(attn[b, :n_tok, :n_enc], attn1[0], rtol=1e-5, atol=1e-6)
         assert torch.all(attn[b, :, n_enc:] == 0)
+
+
+@pytest.mark.parametrize("attention", ["mlp", "mlp_ma"])
+def test_native_kernels_equal_hand_written_ones_with_gradients(make_asr, batch, attention):
+    """The attention's native tanh (what a GPU runs, chain.nets.kernels) against the CPU's
+    tanh through a sigmoid, forced on CPU: same loss and gradients."""
+    model = make_asr(attention).double()
+    batch = {k: v.double() if torch.is_tensor(v) and v.is_floating_point() else v for k, v in batch.items()}
+    results = []
+    for kernels in ("hand", "native"):
+        assert set_kernels(model, kernels) == 1
+        loss, _ = model(batch)
+        results.append((loss, torch.autograd.grad(loss, list(model.parameters()))))
+    (loss_hand, grads_hand), (loss_native, grads_native) = results
+    torch.testing.assert_close(loss_native, loss_hand)
+    for got, want in zip(grads_native, grads_hand):
+        torch.testing.assert_close(got, want)
 
 
 def test_soft_one_hot_input_equals_hard_ids(make_asr, batch):

@@ -132,12 +132,15 @@ def reference_mlp_scores(attn, query, memory, state):
     return attn.v(torch.tanh(pre)).squeeze(2)  # (B, T)
 
 
+@pytest.mark.parametrize("kernels", ["hand", "native"])
 @pytest.mark.parametrize("name, options", [("mlp", {}), ("mlp_ma", dict(kernel_sizes=(3, 7), channels=4)),
                                            ("mlp_ma", dict(history=2, kernel_sizes=(1, 5), channels=3))])
-def test_mlp_scores_and_gradients_equal_the_written_out_equation(name, options):
-    """The scorer computes tanh through a sigmoid and all scales as one matmul: same values
-    and gradients as Eq. (12) computed directly."""
+def test_mlp_scores_and_gradients_equal_the_written_out_equation(name, options, kernels):
+    """The scorer computes all scales as one matmul and, with the hand-written kernel (CPU),
+    tanh through a sigmoid; with the native one (GPU) through torch.tanh: same values and
+    gradients as Eq. (12) computed directly."""
     attn = make(name, **options).double()
+    attn.kernels = kernels
     query, memory, mask = (t.double() if t.is_floating_point() else t for t in inputs(lengths=(9, 6)))
     query.requires_grad_()
     memory.requires_grad_()

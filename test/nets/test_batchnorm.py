@@ -63,3 +63,15 @@ def test_masked_batchnorm_passes_gradcheck_and_uses_running_stats_in_eval():
     norm.eval()
     torch.testing.assert_close(norm(x, mask), torch.nn.functional.batch_norm(
         x, norm.running_mean, norm.running_var, norm.weight, norm.bias, eps=norm.eps))
+
+
+def test_masked_batchnorm_computes_in_float32_under_autocast():
+    torch.manual_seed(6)
+    norm = MaskedBatchNorm1d(3)
+    x = torch.randn(2, 3, 7).bfloat16()
+    mask = make_non_pad_mask(torch.tensor([7, 4]))
+    expected = norm(x.float(), mask)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = norm(x, mask)
+    assert y.dtype == torch.float32
+    torch.testing.assert_close(y, expected)

@@ -82,6 +82,25 @@ def test_cbhg_equals_plainly_written_reference_with_gradients():
         torch.testing.assert_close(got, want)
 
 
+def test_padded_birnn_native_gru_equals_hand_written_with_gradients():
+    """The path a GPU takes (two nn.GRU calls, cuDNN there) against the CPU's group_gru."""
+    torch.manual_seed(4)
+    rnn = PaddedBiRNN(input_dim=4, hidden_dim=3).double()
+    lengths = torch.tensor([7, 5, 2])
+    x = torch.randn(3, 7, 4, dtype=torch.float64, requires_grad=True)
+    grad = torch.randn(3, 7, 6, dtype=torch.float64)
+    wrt = [x, *rnn.parameters()]
+    outs = []
+    for kernels in ("hand", "native"):
+        rnn.kernels = kernels
+        y = rnn(x, lengths, make_non_pad_mask(lengths))
+        outs.append((y, torch.autograd.grad(y, wrt, grad)))
+    (y_hand, grads_hand), (y_native, grads_native) = outs
+    torch.testing.assert_close(y_native, y_hand)
+    for got, want in zip(grads_native, grads_hand):
+        torch.testing.assert_close(got, want)
+
+
 def test_padded_birnn_matches_bidirectional_on_full_length_input():
     torch.manual_seed(3)
     rnn = PaddedBiRNN(input_dim=4, hidden_dim=3)

@@ -1,4 +1,5 @@
 """LSTMSteps and RecurrentLinear: the same values and gradients as nn.LSTMCell / F.linear."""
+import pytest
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -39,9 +40,11 @@ def test_recurrent_linear_unused_output_gives_no_gradient():
     assert torch.equal(weight.grad, torch.zeros(4, 3))
 
 
-def test_lstm_steps_with_input_feeding_equal_lstm_cells():
+@pytest.mark.parametrize("hand", [True, False])
+def test_lstm_steps_with_input_feeding_equal_lstm_cells(hand):
     """Layer 1 reads [x_s, fed_{s-1}], fed_s computed from the top output (as the attention
-    context is): values and gradients equal nn.LSTMCell layers run step by step."""
+    context is): values and gradients equal nn.LSTMCell layers run step by step, with the
+    hand-written kernels (CPU) and with the cells themselves (GPU)."""
     torch.manual_seed(1)
     cells = nn.ModuleList([nn.LSTMCell(3 + 2, 4), nn.LSTMCell(4, 4)]).double()
     feed = nn.Linear(4, 2).double()
@@ -63,8 +66,8 @@ def test_lstm_steps_with_input_feeding_equal_lstm_cells():
             new.append((inp, c))
         return inp, new
 
-    lstms = LSTMSteps(cells, known_dim=3)
-    projected = lstms.project_inputs(x)  # (B, S, 4H)
+    lstms = LSTMSteps(cells, known_dim=3, hand=hand)
+    projected = lstms.project_inputs(x)  # (B, S, 4H); hand=False: x
     y, expected = run(lambda s, fed, state: lstms(projected[:, s], fed, state)), run(reference)
     torch.testing.assert_close(y, expected)
     grad = torch.randn_like(y)

@@ -5,6 +5,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
+from chain.nets.kernels import set_kernels
 from chain.nets.masks import make_non_pad_mask
 from chain.tts import Tacotron
 
@@ -238,6 +239,42 @@ def test_decoder_equals_plainly_written_reference_with_gradients(layers):
              for y, z in ((out["mel"], out["stop_logits"]), (mel, stop))]
     for got, want in zip(*grads):
         torch.testing.assert_close(got, want)
+
+
+def test_native_kernels_equal_hand_written_ones_with_gradients():
+    """What a GPU runs (nn.GRU, nn.LSTMCell, torch.tanh: chain.nets.kernels) against the
+    CPU's hand-written kernels, forced on CPU: same loss, gradients and generation."""
+    torch.manual_seed(6)
+    model = tiny(dropout=0.0).double()
+    batch = {k: v.double() if v.is_floating_point() else v for k, v in make_batch().items()}
+    results = {}
+    for kernels in ("hand", "native"):
+        assert set_kernels(model, kernels) == 4  # Tacotron, attention, two CBHG BiGRUs
+        loss, _ = model(batch)
+        gen = model.generate(batch["tokens"], batch["token_lengths"], max_frames_per_token=2)
+        results[kernels] = loss, torch.autograd.grad(loss, list(model.parameters())), gen
+    (loss_hand, grads_hand, gen_hand), (loss_native, grads_native, gen_native) = results.values()
+    torch.testing.assert_close(loss_native, loss_hand)
+    for got, want in zip(grads_native, grads_hand):
+        torch.testing.assert_close(got, want)
+    for key in ("mel", "linear", "lengths"):
+        torch.testing.assert_close(gen_native[key], gen_hand[key])
+
+
+@pytest.mark.parametrize("kernels", ["hand", "native"])
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_trains_under_autocast(kernels, dtype):
+    """AMP (CPU autocast here; bf16/fp16 on a GPU): finite loss, float32 gradients for every
+    parameter, with the hand-written kernels and the native ones."""
+    torch.manual_seed(7)
+    model = tiny()
+    set_kernels(model, kernels)
+    with torch.autocast("cpu", dtype=dtype):
+        loss, _ = model(make_batch())
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert all(p.grad is not None and p.grad.dtype == torch.float32 and torch.isfinite(p.grad).all()
+               for p in model.parameters())
 
 
 def test_soft_one_hot_input_equals_hard_input_exactly():
