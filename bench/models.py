@@ -34,6 +34,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import espnet_models  # noqa: E402  (bench/espnet_models.py, beside this file)
+from synthetic import FRAME_SHIFT_S, cpu_busy, make_batch  # noqa: E402
 
 from chain.asr.beam_search import beam_search  # noqa: E402
 from chain.asr.seq2seq import Seq2SeqASR  # noqa: E402
@@ -42,8 +43,6 @@ from chain.feats.griffin_lim import griffin_lim, spectral_convergence  # noqa: E
 from chain.text.char_tokenizer import char_units  # noqa: E402
 from chain.tts.tacotron import Tacotron  # noqa: E402
 
-FRAME_SHIFT_S = 0.0125  # 12.5 ms, section III-D1 of the machine speech chain paper
-FIRST_CHAR_ID = 5  # ids 0-4 are <pad> <unk> <s> </s> <spc>
 QUICK = dict(batch=2, frames=120, warmup=1, steps=1, decode_utts=4, decode_seconds=2.0, gl_seconds=1.0,
              gl_iters=5, repeat=1)
 
@@ -92,19 +91,6 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 # ---------------------------------------------------------------- training steps
-def make_batch(args, vocab_size: int, linear_dim: int, gen: torch.Generator) -> dict:
-    """Random log-mel-like features, linear targets and character sequences, longest first
-    (ESPnet's packed encoder wants sorted lengths; chain does not care)."""
-    feat_lengths = torch.linspace(args.frames, 0.85 * args.frames, args.batch).round().long()  # (B,)
-    token_lengths = (feat_lengths * FRAME_SHIFT_S * args.chars_per_second).round().long().clamp_min(1)
-    mask = torch.arange(args.frames)[None, :] < feat_lengths[:, None]  # (B, T)
-    feats = torch.randn(args.batch, args.frames, 80, generator=gen) * mask[:, :, None]
-    linear = torch.randn(args.batch, args.frames, linear_dim, generator=gen) * mask[:, :, None]
-    tokens = torch.randint(FIRST_CHAR_ID, vocab_size - 1, (args.batch, int(token_lengths.max())), generator=gen)
-    tokens = tokens * (torch.arange(tokens.size(1))[None, :] < token_lengths[:, None])  # pad id 0
-    return dict(feats=feats, feat_lengths=feat_lengths, linear=linear, tokens=tokens, token_lengths=token_lengths)
-
-
 class Trainer:
     """One model, its Adam optimiser and its loss function; ``step()`` times one training step."""
 
@@ -305,22 +291,6 @@ def bench_gl(args) -> None:
     print(f"  librosa {t_theirs:6.3f} s (numpy FFT)  spectral convergence {sc['librosa']:.4f}")
     print(f"  ratio librosa / chain = {t_theirs / t_ours:.2f} (target >= 2); with 1 torch thread: "
           f"chain {t_ours1:.3f} s, ratio {t_theirs / t_ours1:.2f}")
-
-
-def cpu_busy(seconds: float = 1.0) -> float | None:
-    """Fraction of all CPU time that was not idle over ``seconds`` (Linux /proc/stat; else None)."""
-    def read() -> tuple[int, int]:
-        with open("/proc/stat") as f:
-            ticks = [int(x) for x in f.readline().split()[1:]]
-        return sum(ticks), ticks[3] + ticks[4]  # total, idle + iowait
-
-    try:
-        total0, idle0 = read()
-        time.sleep(seconds)
-        total1, idle1 = read()
-    except (OSError, ValueError, IndexError):
-        return None
-    return 1.0 - (idle1 - idle0) / max(total1 - total0, 1)
 
 
 def main(argv=None) -> None:

@@ -29,10 +29,10 @@ import time
 from pathlib import Path
 
 import torch
-import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from models import FRAME_SHIFT_S, Trainer, cpu_busy, interleaved_times, make_batch  # noqa: E402
+from models import Trainer, interleaved_times  # noqa: E402
+from synthetic import FRAME_SHIFT_S, cpu_busy, make_batch, options  # noqa: E402
 
 from chain.asr import builder as asr_builder  # noqa: E402
 from chain.loop.speakers import SpeakerPool  # noqa: E402
@@ -42,16 +42,6 @@ from chain.spk import builder as spk_builder  # noqa: E402
 from chain.tts import builder as tts_builder  # noqa: E402
 
 VOCAB, LINEAR = 37, 513  # the paper's character set; the embedded recipe's 1024-point FFT
-
-
-def options(add_arguments, conf: Path) -> argparse.Namespace:
-    """Model options of ``add_arguments``' group with the values of a recipe config."""
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    args = parser.parse_args([])
-    values = yaml.safe_load(conf.read_text())
-    vars(args).update({k: v for k, v in values.items() if hasattr(args, k)})
-    return args
 
 
 def build_models(conf_dir: Path, speakers: int):
