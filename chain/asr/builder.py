@@ -52,6 +52,11 @@ def add_arguments(parser) -> None:
                             "the output layer")
     group.add_argument("--label-smoothing", type=float, default=0.0,
                        help="label smoothing of the cross-entropy (0: Eq. 13 exactly)")
+    group.add_argument("--guided-attn-weight", type=float, default=0.0,
+                       help="weight of a guided attention loss added to the cross-entropy: a "
+                            "diagonal prior on the attention (not in the paper; 0: off)")
+    group.add_argument("--guided-attn-sigma", type=float, default=0.2,
+                       help="width g of the guided attention prior (fraction of the utterance)")
 
 
 def attention_options(args: argparse.Namespace) -> dict:
@@ -84,4 +89,5 @@ def build(args: argparse.Namespace, vocab_size: int, idim: int) -> Seq2SeqASR:
         enc_layers=args.enc_layers, subsample=tuple(args.subsample), dec_embed=args.dec_embed,
         dec_hidden=args.dec_hidden, attention=args.attention, attn_dim=args.attn_dim,
         attn_options=attention_options(args), out_hidden=args.out_hidden,
-        dropout=args.dropout, label_smoothing=args.label_smoothing)
+        dropout=args.dropout, label_smoothing=args.label_smoothing,
+        guided_attn_weight=args.guided_attn_weight, guided_attn_sigma=args.guided_attn_sigma)

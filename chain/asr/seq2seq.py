@@ -9,6 +9,7 @@ from torch import nn
 
 from chain.nets.attention import build_attention
 from chain.nets.blstm import MaskedBLSTM
+from chain.nets.guided_attention import guided_attention_loss
 from chain.nets.masks import make_non_pad_mask, subsample_lengths
 
 
@@ -55,7 +56,10 @@ class Seq2SeqASR(nn.Module):
     bilinear, mlp, mlp_ma) with ``attn_dim`` and scorer-specific ``attn_options`` (mlp_ma:
     history, kernel_sizes, channels); ``out_hidden`` 0 for a single output FC; ``dropout``
     after the embedding, between BiLSTM layers and before the output layer;
-    ``label_smoothing`` of the cross-entropy (0 = Eq. 13 exactly).
+    ``label_smoothing`` of the cross-entropy (0 = Eq. 13 exactly); ``guided_attn_weight`` x the
+    guided attention loss of :mod:`chain.nets.guided_attention` (width ``guided_attn_sigma``)
+    added to it, a diagonal prior that keeps the attention from collapsing onto the first
+    frames while the decoder memorises a small training set (not in the paper; 0 = off).
     """
 
     def __init__(
@@ -80,6 +84,8 @@ class Seq2SeqASR(nn.Module):
         # training
         dropout: float = 0.0,
         label_smoothing: float = 0.0,
+        guided_attn_weight: float = 0.0,
+        guided_attn_sigma: float = 0.2,
     ) -> None:
         super().__init__()
         if vocab_size <= max(sos_id, eos_id, pad_id):
@@ -87,6 +93,10 @@ class Seq2SeqASR(nn.Module):
                              f"(sos {sos_id}, eos {eos_id}, pad {pad_id})")
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1): got {label_smoothing}")
+        if guided_attn_weight < 0 or guided_attn_sigma <= 0:
+            raise ValueError(f"guided_attn_weight must be >= 0 and guided_attn_sigma > 0: got "
+                             f"{guided_attn_weight}, {guided_attn_sigma}")
+        self.guided_attn_weight, self.guided_attn_sigma = guided_attn_weight, guided_attn_sigma
         self.vocab_size = vocab_size
         self.sos_id, self.eos_id, self.pad_id = sos_id, eos_id, pad_id
         self.label_smoothing = label_smoothing
@@ -206,27 +216,40 @@ class Seq2SeqASR(nn.Module):
 
         batch: feats (B, T, idim), feat_lengths (B,), tokens (B, L) without <s>/</s>,
         token_lengths (B,). Loss = cross-entropy averaged over all non-pad target tokens of
-        the batch, the final </s> included (label smoothing when set).
-        Returns (loss, {"loss", "acc"}) with acc the token accuracy of the argmax.
+        the batch, the final </s> included (label smoothing when set), plus the weighted guided
+        attention loss when ``guided_attn_weight`` > 0.
+        Returns (loss, {"loss", "acc"[, "guided_attn"]}) with acc the token accuracy of the argmax.
         """
         return self.loss(*self.teacher_forced_logits(batch))
 
-    def teacher_forced_logits(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
-        """batch (as :meth:`forward`) -> (logits (B, L + 1, V), targets [y, </s>] (B, L + 1))."""
+    def teacher_forced_logits(self, batch: dict
+                              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """batch (as :meth:`forward`) -> (logits (B, L + 1, V), targets [y, </s>] (B, L + 1),
+        guided attention loss (scalar), or None when ``guided_attn_weight`` is 0)."""
         enc, enc_lengths = self.encode(batch["feats"], batch["feat_lengths"])
         prev, target = self.add_sos_eos(batch["tokens"], batch["token_lengths"])
-        logits, _ = self.decode_teacher_forced(enc, enc_lengths, prev)  # (B, L + 1, V)
-        return logits, target
+        logits, weights = self.decode_teacher_forced(enc, enc_lengths, prev)  # (B, L + 1, V), (B, L + 1, T')
+        guide = None
+        if self.guided_attn_weight > 0:
+            guide = guided_attention_loss(weights, enc_lengths, batch["token_lengths"] + 1,
+                                          self.guided_attn_sigma)
+        return logits, target, guide
 
-    def loss(self, logits: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        """Eq. (13) of :meth:`teacher_forced_logits`' output -> (loss, {"loss", "acc"})."""
+    def loss(self, logits: torch.Tensor, target: torch.Tensor, guide: torch.Tensor | None = None
+             ) -> tuple[torch.Tensor, dict[str, float]]:
+        """Eq. (13) of :meth:`teacher_forced_logits`' output (+ ``guided_attn_weight`` x
+        ``guide``) -> (loss, {"loss", "acc"[, "guided_attn": the unweighted guide]})."""
         loss = F.cross_entropy(logits.reshape(-1, self.vocab_size), target.reshape(-1),
                                ignore_index=self.pad_id, label_smoothing=self.label_smoothing)
+        stats = {}
+        if guide is not None:
+            loss = loss + self.guided_attn_weight * guide
+            stats["guided_attn"] = float(guide.detach())
         with torch.no_grad():
             valid = target != self.pad_id
             correct = (logits.argmax(-1) == target) & valid
             acc = float(correct.sum()) / max(int(valid.sum()), 1)
-        return loss, {"loss": float(loss.detach()), "acc": acc}
+        return loss, {"loss": float(loss.detach()), "acc": acc, **stats}
 
     # ---------------------------------------------------------------- inference
     @staticmethod

@@ -80,8 +80,8 @@ class ChainOptions:
 def paired_step(asr: Seq2SeqASR, tts: Tacotron, batch: dict, opts: ChainOptions
                 ) -> tuple[torch.Tensor, torch.Tensor, dict[str, float]]:
     """Lines 3-8: ``(L_asr^P (+ L_rec_tts, Eq. 38), L_tts^P, stats)`` on a paired batch."""
-    logits, target = asr.teacher_forced_logits(batch)  # (B, L + 1, V), (B, L + 1)
-    loss_asr, asr_stats = asr.loss(logits, target)
+    logits, target, guide = asr.teacher_forced_logits(batch)  # (B, L + 1, V), (B, L + 1)
+    loss_asr, asr_stats = asr.loss(logits, target, guide)
     loss_tts, _ = tts(batch)
     stats = {"asr_p": asr_stats["loss"], "tts_p": float(loss_tts.detach())}
     if opts.st_teacher_forced:

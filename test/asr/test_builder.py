@@ -27,6 +27,12 @@ def test_defaults_are_the_paper_sizes():
     assert model.embed.embedding_dim == 128 and model.dec_cell.hidden_size == 512
     assert type(model.attention).__name__ == "MLPAttention"
     assert model.output.out_features == 37
+    assert model.guided_attn_weight == 0.0
+
+
+def test_guided_attention_options_reach_the_model():
+    model = build(parse("--guided-attn-weight", "0.5", "--guided-attn-sigma", "0.3"), vocab_size=10, idim=4)
+    assert (model.guided_attn_weight, model.guided_attn_sigma) == (0.5, 0.3)
 
 
 def test_mlp_ma_options_reach_the_scorer():

@@ -174,3 +174,35 @@ def test_bad_options_raise(make_asr):
         make_asr().encode(torch.zeros(1, 4, 5), torch.tensor([4]))
     with pytest.raises(ValueError, match="max_len_ratio"):
         Seq2SeqASR.max_decode_lengths(torch.tensor([3]), 0.0)
+    with pytest.raises(ValueError, match="guided_attn_weight must be >= 0"):
+        make_asr(guided_attn_weight=-1.0)
+
+
+def test_guided_attention_adds_to_the_loss_and_reaches_the_attention(make_asr, batch):
+    torch.manual_seed(0)
+    plain_loss, plain = make_asr().eval()(batch)
+    torch.manual_seed(0)
+    model = make_asr(guided_attn_weight=2.0).eval()
+    guided_loss, guided = model(batch)
+    assert "guided_attn" not in plain and guided["guided_attn"] > 0
+    assert guided_loss.item() == pytest.approx(plain_loss.item() + 2.0 * guided["guided_attn"], rel=1e-5)
+    logits, target, guide = model.teacher_forced_logits(batch)
+    assert guide.item() == pytest.approx(guided["guided_attn"], rel=1e-5)
+    guide.backward()  # the prior alone: it trains the attention and what feeds it, not the output layer
+    assert model.attention.parameters().__next__().grad.abs().sum() > 0
+    assert model.enc_input[0].weight.grad.abs().sum() > 0
+    assert model.output.weight.grad is None
+
+
+def test_guided_attention_makes_the_attention_diagonal(make_asr, batch):
+    """Trained on the prior alone, the attention of every utterance moves its mass onto the
+    diagonal of (decoder step / steps, encoder frame / frames)."""
+    model = make_asr(guided_attn_weight=1.0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    first = model.teacher_forced_logits(batch)[2].item()
+    for _ in range(30):
+        guide = model.teacher_forced_logits(batch)[2]
+        optimizer.zero_grad()
+        guide.backward()
+        optimizer.step()
+    assert model.teacher_forced_logits(batch)[2].item() < 0.5 * first
