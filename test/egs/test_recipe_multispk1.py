@@ -12,7 +12,7 @@ from fixtures.tiny import TINY_ASR, TINY_SPK, TINY_TTS
 
 def test_multispk_stages_0_to_7_and_the_chain(tmp_path):
     recipe = copy_recipe("mini_espeak", tmp_path / "multispk1", "multispk1")
-    tiny = tmp_path / "tiny"  # conf/ links to ../chain1/conf: the tiny configs go elsewhere
+    tiny = tmp_path / "tiny"  # conf/ holds links to ../chain1/conf: the tiny configs go elsewhere
     tiny.mkdir()
     for name, values in (("asr", TINY_ASR), ("tts", {**TINY_TTS, "epochs": 1}),
                          ("spk", {**TINY_SPK, "dev_metric": "loss"}),
