@@ -6,7 +6,8 @@
 # speaker labels of train_paired and train_speech_only (labels, not transcripts; the paper
 # trains on SI84's speakers only, --spk-train-set train_paired, which does not generalise
 # from 10 voices: RESULTS.md), the TTS is multi-speaker (--use-spk true; ../../TEMPLATE/chain1/chain.sh --help). Models,
-# features and corpus script are those of ../chain1 (conf/, local/ and cmd.sh are links).
+# features and corpus script are those of ../chain1 (local/ and cmd.sh are links, and so are
+# the files of conf/ but asr.yaml, which adds a guided attention loss: RESULTS.md).
 set -euo pipefail
 
 ./chain.sh \
