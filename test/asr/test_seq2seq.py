@@ -189,7 +189,7 @@ def test_guided_attention_adds_to_the_loss_and_reaches_the_attention(make_asr, b
     logits, target, guide = model.teacher_forced_logits(batch)
     assert guide.item() == pytest.approx(guided["guided_attn"], rel=1e-5)
     guide.backward()  # the prior alone: it trains the attention and what feeds it, not the output layer
-    assert model.attention.parameters().__next__().grad.abs().sum() > 0
+    assert next(model.attention.parameters()).grad.abs().sum() > 0
     assert model.enc_input[0].weight.grad.abs().sum() > 0
     assert model.output.weight.grad is None
 

@@ -20,6 +20,16 @@ def test_paired_step_is_both_teacher_forced_losses(models):
     assert "rec_tts" not in stats
 
 
+def test_paired_step_keeps_the_asr_guided_attention_loss(models):
+    asr, tts = (m.eval() for m in models)
+    batch = speech_batch()
+    plain, _, _ = paired_step(asr, tts, batch, ChainOptions())
+    asr.guided_attn_weight = 1.0
+    guided, _, _ = paired_step(asr, tts, batch, ChainOptions())
+    torch.testing.assert_close(guided, asr(batch)[0])
+    assert guided > plain
+
+
 @pytest.mark.parametrize("st", ["argmax", "gumbel"])
 def test_teacher_forced_straight_through_adds_the_reconstruction_to_the_asr_loss(models, st):
     asr, tts = (m.eval() for m in models)
