@@ -9,7 +9,7 @@ from torch import nn
 
 from chain.nets.attention import build_attention
 from chain.nets.blstm import MaskedBLSTM
-from chain.nets.guided_attention import guided_attention_loss
+from chain.nets.guided_attention import check_guided_attention, guided_attention_loss
 from chain.nets.masks import make_non_pad_mask, subsample_lengths
 
 
@@ -93,9 +93,7 @@ class Seq2SeqASR(nn.Module):
                              f"(sos {sos_id}, eos {eos_id}, pad {pad_id})")
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1): got {label_smoothing}")
-        if guided_attn_weight < 0 or guided_attn_sigma <= 0:
-            raise ValueError(f"guided_attn_weight must be >= 0 and guided_attn_sigma > 0: got "
-                             f"{guided_attn_weight}, {guided_attn_sigma}")
+        check_guided_attention(guided_attn_weight, guided_attn_sigma)
         self.guided_attn_weight, self.guided_attn_sigma = guided_attn_weight, guided_attn_sigma
         self.vocab_size = vocab_size
         self.sos_id, self.eos_id, self.pad_id = sos_id, eos_id, pad_id

@@ -12,6 +12,12 @@ import torch
 from chain.nets.masks import make_non_pad_mask
 
 
+def check_guided_attention(weight: float, sigma: float) -> None:
+    """ValueError unless ``weight`` >= 0 (0: the loss is off) and ``sigma`` > 0."""
+    if weight < 0 or sigma <= 0:
+        raise ValueError(f"guided_attn_weight must be >= 0 and guided_attn_sigma > 0: got {weight}, {sigma}")
+
+
 def guided_attention_loss(attn: torch.Tensor, in_lengths: torch.Tensor, out_lengths: torch.Tensor,
                           sigma: float = 0.2) -> torch.Tensor:
     """Mean of W * A over the valid (step, position) cells of each utterance.

@@ -38,7 +38,7 @@ from torch.nn import functional as F
 
 from chain.nets.attention import build_attention
 from chain.nets.cbhg import CBHG
-from chain.nets.guided_attention import guided_attention_loss
+from chain.nets.guided_attention import check_guided_attention, guided_attention_loss
 from chain.nets.kernels import KernelChoice
 from chain.nets.lstm_steps import LSTMSteps
 from chain.nets.masks import make_non_pad_mask
@@ -121,9 +121,7 @@ class Tacotron(nn.Module, KernelChoice):
         if loss_reduction not in LOSS_REDUCTIONS:
             raise ValueError(f"loss_reduction must be one of {', '.join(LOSS_REDUCTIONS)}: got {loss_reduction!r}")
         self.loss_reduction = loss_reduction
-        if guided_attn_weight < 0 or guided_attn_sigma <= 0:
-            raise ValueError(f"guided_attn_weight must be >= 0 and guided_attn_sigma > 0: got "
-                             f"{guided_attn_weight}, {guided_attn_sigma}")
+        check_guided_attention(guided_attn_weight, guided_attn_sigma)
         self.guided_attn_weight, self.guided_attn_sigma = guided_attn_weight, guided_attn_sigma
         act = nn.LeakyReLU(leaky_slope)
 
