@@ -29,6 +29,9 @@ def add_vq_arguments(parser) -> None:
                    help="move a code whose running share of the training frames falls below this / K "
                         "to a random encoder output of the batch (0: never; against codebook collapse)")
     g.add_argument("--commitment-weight", type=float, default=0.25, help="gamma of Eq. (3)")
+    g.add_argument("--jitter", type=float, default=0.0,
+                   help="training only: probability that the decoder hears a code's left or right "
+                        "neighbour instead (time jitter, Chorowski et al. 2019; 0: off, the paper)")
     g.add_argument("--collapse-fraction", type=float, default=0.1,
                    help="warn of a codebook collapse when fewer than this share of the codes is used on dev")
 
@@ -36,7 +39,7 @@ def add_vq_arguments(parser) -> None:
 def build_vq(args, input_dim: int, num_speakers: int) -> VQVAE:
     return VQVAE(input_dim=input_dim, num_speakers=num_speakers, stride=args.stride, num_codes=args.num_codes,
                  code_dim=args.code_dim, speaker_dim=args.speaker_dim, channels=args.channels,
-                 commitment_weight=args.commitment_weight,
+                 commitment_weight=args.commitment_weight, jitter=args.jitter,
                  codebook_init=args.codebook_init, restart_threshold=args.restart_threshold)
 
 

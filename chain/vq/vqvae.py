@@ -7,7 +7,8 @@ the codes concatenated on the channel axis with the speaker embedding ``v_s`` (3
 transposed convolutions back to the frame rate. BatchNorm + LeakyReLU after every layer
 but the last of the encoder and of the decoder. Loss Eq. (3): the reconstruction's mean
 squared error (the Gaussian negative log-likelihood up to constants) + codebook loss +
-gamma x commitment loss, gamma 0.25.
+gamma x commitment loss, gamma 0.25. Optional, not in the paper: time jitter of the codes in
+training (:func:`time_jitter`).
 """
 from __future__ import annotations
 
@@ -23,6 +24,21 @@ from chain.nets.vector_quantizer import Quantized, VectorQuantizer, code_usage, 
 STRIDES = (1, 2, 4, 8)
 
 
+def time_jitter(latent: torch.Tensor, lengths: torch.Tensor, prob: float) -> torch.Tensor:
+    """Each of the first ``lengths[b]`` vectors of ``latent (B, T, D)`` replaced, with probability
+    ``prob``, by its left or its right neighbour (equally likely; at an utterance's edge the
+    vector itself): the regulariser of Chorowski et al. (2019, "Unsupervised speech representation
+    learning using WaveNet autoencoders", section III-D), which keeps a code from standing for a
+    precise time. Padding is left as it is; the gradient flows to the vectors taken."""
+    b, t, _ = latent.shape
+    pos = torch.arange(t, device=latent.device).expand(b, t)
+    r = torch.rand(b, t, device=latent.device)
+    shift = (r < prob).long() * torch.where(r < prob / 2, -1, 1)
+    last = (lengths.to(latent.device) - 1).clamp_min(0)[:, None]
+    src = torch.where(pos <= last, torch.minimum((pos + shift).clamp_min(0), last), pos)
+    return latent.gather(1, src[:, :, None].expand_as(latent))
+
+
 class VQVAE(nn.Module):
     """Conditional VQ-VAE; ``loss, stats = model(batch)`` with batch ``feats (B, T, D)``,
     ``feat_lengths (B,)``, ``spk_ids (B,)``."""
@@ -33,13 +49,16 @@ class VQVAE(nn.Module):
                  code_dim: int = 64, speaker_dim: int = 32, channels: int = 256,
                  kernel_size: int = 3, codebook_init: str = "data", restart_threshold: float = 0.0,
                  # training
-                 commitment_weight: float = 0.25) -> None:
+                 commitment_weight: float = 0.25, jitter: float = 0.0) -> None:
         super().__init__()
         if stride not in STRIDES:
             raise ValueError(f"stride must be one of {', '.join(map(str, STRIDES))}: got {stride}")
+        if not 0.0 <= jitter <= 1.0:
+            raise ValueError(f"jitter must be in [0, 1]: got {jitter}")
         if num_speakers < 1:
             raise ValueError(f"num_speakers must be >= 1: got {num_speakers}")
         self.stride, self.input_dim, self.commitment_weight = stride, input_dim, commitment_weight
+        self.jitter = jitter
         levels = int(math.log2(stride))
         self.encoder = nn.Sequential(
             conv_bn_lrelu(input_dim, channels, kernel_size),
@@ -79,10 +98,14 @@ class VQVAE(nn.Module):
         return self.decoder(x)[:, :, :num_frames].transpose(1, 2)  # (B, T, D)
 
     def forward(self, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
-        """Eq. (3): ``mse + codebook + gamma * commitment`` and the statistics of the batch."""
+        """Eq. (3): ``mse + codebook + gamma * commitment`` and the statistics of the batch; in
+        training the decoder hears the codes through :func:`time_jitter` when ``jitter > 0``."""
         feats, lengths = batch["feats"], batch["feat_lengths"]
         q, code_lengths = self.encode(feats, lengths)
-        recon = self.decode(q.latent, batch["spk_ids"], feats.shape[1])
+        latent = q.latent
+        if self.training and self.jitter > 0:
+            latent = time_jitter(latent, code_lengths, self.jitter)
+        recon = self.decode(latent, batch["spk_ids"], feats.shape[1])
         valid = (~make_pad_mask(lengths, feats.shape[1])).unsqueeze(-1).to(feats.dtype)  # (B, T, 1)
         mse = ((recon - feats).pow(2) * valid).sum() / (valid.sum() * feats.shape[2]).clamp_min(1.0)
         loss = mse + q.codebook_loss + self.commitment_weight * q.commitment_loss

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from chain.nets.vector_quantizer import VectorQuantizer, code_usage, perplexity
-from chain.vq.vqvae import VQVAE
+from chain.vq.vqvae import VQVAE, time_jitter
 
 
 def test_straight_through_and_loss_routing():
@@ -125,3 +125,40 @@ def test_dead_codes_restart_on_batch_outputs():
     before = vq.codebook.weight.clone()
     vq(z * 50)
     assert torch.equal(before, vq.codebook.weight)  # never in eval mode
+
+
+def test_time_jitter_takes_a_neighbour_inside_the_utterance():
+    torch.manual_seed(0)
+    latent = torch.arange(2 * 6, dtype=torch.float).view(2, 6, 1).expand(2, 6, 3).clone()
+    lengths = torch.tensor([6, 4])
+    assert torch.equal(time_jitter(latent, lengths, 0.0), latent)
+    moved = 0
+    for _ in range(20):
+        out = time_jitter(latent, lengths, 1.0)
+        offset = out[:, :, 0] - latent[:, :, 0]
+        for b, n in enumerate(lengths.tolist()):
+            for t in range(n):
+                assert offset[b, t].item() in ({-1, 1} if 0 < t < n - 1 else {0, 1} if t == 0 else {-1, 0})
+            assert torch.equal(out[b, n:], latent[b, n:])  # padding untouched
+        moved += int((offset != 0).sum())
+    assert moved > 0
+
+
+def test_time_jitter_only_in_training_and_gradient_reaches_the_encoder():
+    torch.manual_seed(0)
+    model = VQVAE(input_dim=6, num_speakers=2, stride=2, num_codes=16, code_dim=8, speaker_dim=4, channels=16,
+                  jitter=0.5)
+    batch = {"feats": torch.randn(2, 12, 6), "feat_lengths": torch.tensor([12, 9]), "spk_ids": torch.tensor([0, 1])}
+    model.eval()
+    assert model(batch)[0].item() == model(batch)[0].item()
+    model.train()
+    losses = {round(model(batch)[0].item(), 6) for _ in range(5)}
+    assert len(losses) > 1  # a different jitter each step
+    model.jitter = 0.0
+    assert len({round(model(batch)[0].item(), 6) for _ in range(3)}) == 1
+    model.jitter = 0.5
+    model.zero_grad(set_to_none=True)
+    model(batch)[0].backward()
+    assert model.encoder[0][0].weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match=r"jitter must be in \[0, 1\]: got 1.5"):
+        VQVAE(input_dim=5, num_speakers=2, jitter=1.5)
