@@ -28,7 +28,7 @@ def time_jitter(latent: torch.Tensor, lengths: torch.Tensor, prob: float) -> tor
     """Each of the first ``lengths[b]`` vectors of ``latent (B, T, D)`` replaced, with probability
     ``prob``, by its left or its right neighbour (equally likely; at an utterance's edge the
     vector itself): the regulariser of Chorowski et al. (2019, "Unsupervised speech representation
-    learning using WaveNet autoencoders", section III-D), which keeps a code from standing for a
+    learning using WaveNet autoencoders"), which keeps a code from standing for a
     precise time. Padding is left as it is; the gradient flows to the vectors taken."""
     b, t, _ = latent.shape
     pos = torch.arange(t, device=latent.device).expand(b, t)
