@@ -1,7 +1,7 @@
 """Stage 0 of egs/codeswitch: the code-switching corpus, spoken by espeak-ng (no download).
 
-English, Japanese (kana) and Mandarin (hanzi) sentences and Japanese-English and
-Mandarin-English code-switched sentences from the grammars of
+English, Japanese (kana) and Mandarin (hanzi) sentences and Japanese-English,
+Mandarin-English and (with --num-jazh) Japanese-Mandarin code-switched sentences from the grammars of
 chain.corpora.codeswitch_grammar; code-switched speech is synthesised segment by
 segment with each language's voice and joined. Writes OUT_DIR/{train_paired,
 train_paired_en,train_paired_ja,train_paired_zh,train_speech_only,train_text_only,
@@ -33,6 +33,10 @@ def get_parser() -> configargparse.ArgumentParser:
     parser.add_argument("--num-cs", type=int, default=300,
                         help="Japanese-English code-switched utterances in each of train_speech_only "
                              "and train_text_only (different sentences)")
+    parser.add_argument("--num-jazh", type=int, default=0,
+                        help="Japanese-Mandarin code-switched utterances added to each of train_speech_only "
+                             "and train_text_only (the multilingual chain's Ja-Zh data; drawn last, so the "
+                             "other sets are the same for any value)")
     parser.add_argument("--num-dev", type=int, default=20,
                         help="dev utterances per language and of Ja-En code-switching")
     parser.add_argument("--num-test", type=int, default=40,
@@ -48,8 +52,8 @@ def main(argv=None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s make_codeswitch_corpus: %(message)s")
     try:
         sets = make_corpus(args.out_dir, args.wav_dir, num_mono=args.num_mono, num_cs=args.num_cs,
-                           num_dev=args.num_dev, num_test=args.num_test, speakers=args.speakers,
-                           seed=args.seed)
+                           num_jazh=args.num_jazh, num_dev=args.num_dev, num_test=args.num_test,
+                           speakers=args.speakers, seed=args.seed)
     except ValueError as err:
         raise SystemExit(f"make_codeswitch_corpus: error: {err}") from None
     print(summary_table(sets))

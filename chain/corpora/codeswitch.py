@@ -14,9 +14,11 @@ per language as ``train_paired_<lang>``), ``train_speech_only`` (Ja-En CS, no te
 ``train_text_only`` (other Ja-En CS sentences, no wav), ``train_full`` (all of them
 paired: the upper bound), ``dev`` (all three languages and Ja-En CS), ``test_en``,
 ``test_ja``, ``test_zh``, ``test_cs`` (Ja-En) and ``test_zhen`` (Mandarin-English CS,
-which no training set contains: the zero-shot test). Every dir has ``utt2lang``
-(``en``, ``ja``, ``zh``, ``ja-en``, ``zh-en``); transcripts carry language tags
-(:mod:`chain.text.langtags`).
+which no training set contains: the zero-shot test). With ``num_jazh`` > 0 the two
+unpaired sets also hold Japanese-Mandarin CS (the ASRU 2019 multilingual chain's
+unsupervised Ja-Zh data): drawn after every other set, so the other sentences stay the same.
+Every dir has ``utt2lang`` (``en``, ``ja``, ``zh``, ``ja-en``, ``ja-zh``, ``zh-en``);
+transcripts carry language tags (:mod:`chain.text.langtags`).
 """
 from __future__ import annotations
 
@@ -100,25 +102,29 @@ def speak_text_file(text_path: str | os.PathLike, utt2spk: dict[str, str],
 SET_KINDS = {"train_paired_en": "en", "train_paired_ja": "ja", "train_paired_zh": "zh",
              "train_speech_only": "ja-en", "train_text_only": "ja-en",
              "dev_en": "en", "dev_ja": "ja", "dev_zh": "zh", "dev_cs": "ja-en",
-             "test_en": "en", "test_ja": "ja", "test_zh": "zh", "test_cs": "ja-en", "test_zhen": "zh-en"}
+             "test_en": "en", "test_ja": "ja", "test_zh": "zh", "test_cs": "ja-en", "test_zhen": "zh-en",
+             "train_speech_only_jazh": "ja-zh", "train_text_only_jazh": "ja-zh"}  # drawn last: see make_corpus
 
 
 def make_corpus(out_dir: str | os.PathLike, wav_dir: str | os.PathLike, *, num_mono: int = 300,
-                num_cs: int = 300, num_dev: int = 20, num_test: int = 40, speakers: int = 4,
-                seed: int = 0) -> dict[str, DataDir]:
+                num_cs: int = 300, num_jazh: int = 0, num_dev: int = 20, num_test: int = 40,
+                speakers: int = 4, seed: int = 0) -> dict[str, DataDir]:
     """Generate, speak and write the corpus; return the data dirs written.
 
     ``num_mono`` paired utterances per language, ``num_cs`` Ja-En CS utterances in each of
-    speech-only and text-only, ``num_dev`` per language and CS in dev, ``num_test`` in each
-    test set; ``speakers`` voices per language (and per CS pair), taken in turn.
+    speech-only and text-only, ``num_jazh`` Ja-Zh CS utterances added to each of them (drawn
+    after every other set: the same seed gives the same other sentences whatever its value),
+    ``num_dev`` per language and CS in dev, ``num_test`` in each test set; ``speakers``
+    voices per language (and per CS pair), taken in turn.
     Writes ``out_dir/local/text`` (every utterance, tagged: the file synthesis reads and
     names in its errors), ``local/spk2voices`` and ``local/chars.txt`` (the inventory).
     """
-    counts = {name: num_mono if name.startswith("train_paired") else num_cs if name.startswith("train")
-              else num_dev if name.startswith("dev") else num_test for name in SET_KINDS}
-    if min(counts.values()) < 1 or speakers < 1:
-        raise ValueError(f"every set needs at least one utterance and one speaker: got {counts}, "
-                         f"{speakers} speakers")
+    counts = {name: num_mono if name.startswith("train_paired") else num_jazh if name.endswith("_jazh")
+              else num_cs if name.startswith("train") else num_dev if name.startswith("dev") else num_test
+              for name in SET_KINDS}
+    if num_jazh < 0 or min(n for name, n in counts.items() if not name.endswith("_jazh")) < 1 or speakers < 1:
+        raise ValueError(f"every set needs at least one utterance (the Ja-Zh ones none or more) and one "
+                         f"speaker: got {counts}, {speakers} speakers")
     wav_dir = Path(wav_dir).resolve()
     if any(c.isspace() for c in str(wav_dir)):
         raise ValueError(f"--wav-dir must have no whitespace in its absolute path: got '{wav_dir}'")
@@ -127,6 +133,8 @@ def make_corpus(out_dir: str | os.PathLike, wav_dir: str | os.PathLike, *, num_m
     sets: dict[str, DataDir] = {}
     text_all, utt2spk_all = {}, {}
     for name, kind in SET_KINDS.items():
+        if not counts[name]:
+            continue
         tag = kind.replace("-", "")
         for k in range(speakers):
             spk2voices[f"{tag}{k + 1:02d}"] = speaker_voices(kind, k)
@@ -163,12 +171,12 @@ def _write_sets(parts: dict[str, DataDir], out_dir: str | os.PathLike) -> dict[s
                        text=None if what == "text" else data.text,
                        extra={"utt2lang": data.extra["utt2lang"]} if text_only else data.extra)
 
+    unpaired = [name for name in parts if name.startswith(("train_speech_only", "train_text_only"))]
     paired = union("train_paired_en", "train_paired_ja", "train_paired_zh")
     sets = {"train_paired": paired,
-            "train_speech_only": without(parts["train_speech_only"], "text"),
-            "train_text_only": without(parts["train_text_only"], "wav"),
-            "train_full": union("train_paired_en", "train_paired_ja", "train_paired_zh",
-                                "train_speech_only", "train_text_only"),
+            "train_speech_only": without(union(*(n for n in unpaired if "speech" in n)), "text"),
+            "train_text_only": without(union(*(n for n in unpaired if "text" in n)), "wav"),
+            "train_full": union("train_paired_en", "train_paired_ja", "train_paired_zh", *unpaired),
             "dev": union("dev_en", "dev_ja", "dev_zh", "dev_cs"),
             **{name: parts[name] for name in parts if name.startswith(("train_paired_", "test_"))}}
     for name, data in sets.items():

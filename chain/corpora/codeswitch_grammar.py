@@ -1,5 +1,5 @@
 """Grammars of the code-switching corpus (egs/codeswitch): English, Japanese, Mandarin, and
-Japanese-English / Mandarin-English code-switched sentences (slides 001).
+Japanese-English / Japanese-Mandarin / Mandarin-English code-switched sentences (slides 001).
 
 Japanese is written in kana only (espeak-ng 1.52 reads kana, not kanji), Mandarin in hanzi
 (the ``cmn`` voice), English in lowercase Latin letters (the mini_espeak grammar,
@@ -7,7 +7,10 @@ Japanese is written in kana only (espeak-ng 1.52 reads kana, not kanji), Mandari
 language whose noun, adjective or adjective-noun slots are partly filled with English
 words, e.g. ``これはstill waterですか？`` ("Speech chain for semi-supervised learning of
 Japanese-English code-switching ASR and TTS", SLT 2018); a few English-matrix templates
-embed Japanese nouns. Every sentence is a list of :class:`chain.text.langtags.Segment`.
+embed Japanese nouns. Japanese-Mandarin sentences embed hanzi words in Japanese templates
+(and one in five the other way round), as the Ja-Zh data of the multilingual chain ("Zero-shot
+code-switching ASR and TTS with the multilingual machine speech chain", ASRU 2019). Every
+sentence is a list of :class:`chain.text.langtags.Segment`.
 """
 from __future__ import annotations
 
@@ -127,12 +130,13 @@ def _fill(grammar: Grammar, rng: random.Random, embed: Grammar | None,
     return merged
 
 
-KINDS = ("en", "ja", "zh", "ja-en", "zh-en")
+KINDS = ("en", "ja", "zh", "ja-en", "ja-zh", "zh-en")
 
 
 def sentence(kind: str, rng: random.Random) -> list[Segment]:
     """One sentence of ``kind``: monolingual ``en``, ``ja``, ``zh``, or code-switched ``ja-en``
-    (Japanese matrix, English embedded; one in five the other way round) or ``zh-en``."""
+    (Japanese matrix, English embedded; one in five the other way round), ``ja-zh`` (the
+    same with Mandarin) or ``zh-en`` (Mandarin matrix)."""
     if kind == "en":
         return [Segment("en", mini_espeak.sample_sentence(rng))]
     if kind == "ja":
@@ -141,6 +145,8 @@ def sentence(kind: str, rng: random.Random) -> list[Segment]:
         return _fill(ZH, rng, None)
     if kind == "ja-en":
         return _fill(EN, rng, JA) if rng.random() < 0.2 else _fill(JA, rng, EN)
+    if kind == "ja-zh":
+        return _fill(ZH, rng, JA) if rng.random() < 0.2 else _fill(JA, rng, ZH)
     if kind == "zh-en":
         return _fill(ZH, rng, EN)
     raise ValueError(f"sentence kind must be one of {', '.join(KINDS)}: got {kind!r}")

@@ -96,3 +96,22 @@ def test_make_corpus_sets(tmp_path):
     assert (tmp_path / "data" / "local" / "chars.txt").read_text().strip() == grammar.charset()
     for utt in loaded["test_zhen"].wav_scp:
         assert float(read_kv(tmp_path / "data" / "test_zhen" / "utt2dur")[utt]) > 0.3
+
+
+def test_japanese_mandarin_data_joins_the_unpaired_sets_and_changes_no_other_sentence(tmp_path):
+    kw = dict(num_mono=2, num_cs=2, num_dev=1, num_test=1, speakers=1, seed=5)
+    without = make_corpus(tmp_path / "a", tmp_path / "wa", **kw)
+    with_jazh = make_corpus(tmp_path / "b", tmp_path / "wb", num_jazh=3, **kw)
+    for name in without:
+        if name.startswith(("train_paired", "dev", "test")):
+            assert with_jazh[name].text == without[name].text, name
+    for name in ("train_speech_only", "train_text_only"):
+        langs = read_kv(tmp_path / "b" / name / "utt2lang")
+        assert sorted(langs.values()) == ["ja-en"] * 2 + ["ja-zh"] * 3
+        assert set(without[name].utts) < set(with_jazh[name].utts)
+    assert len(with_jazh["train_full"].utts) == 6 + 2 * 2 + 2 * 3
+    text = read_kv(tmp_path / "b" / "local" / "text")
+    jazh = [text[u] for u in with_jazh["train_text_only"].utts if "jazh" in u]
+    assert all({s.lang for s in langtags.parse(t)} == {"ja", "zh"} for t in jazh)
+    with pytest.raises(ValueError, match="at least one utterance"):
+        make_corpus(tmp_path / "c", tmp_path / "wc", num_jazh=-1, **kw)
