@@ -16,7 +16,8 @@ paired: the upper bound), ``dev`` (all three languages and Ja-En CS), ``test_en`
 ``test_ja``, ``test_zh``, ``test_cs`` (Ja-En) and ``test_zhen`` (Mandarin-English CS,
 which no training set contains: the zero-shot test). With ``num_jazh`` > 0 the two
 unpaired sets also hold Japanese-Mandarin CS (the ASRU 2019 multilingual chain's
-unsupervised Ja-Zh data): drawn after every other set, so the other sentences stay the same.
+unsupervised Ja-Zh data): drawn after every other set, so the other sentences stay the same
+(their audio may move by a few samples: espeak-ng carries a little state from call to call).
 Every dir has ``utt2lang`` (``en``, ``ja``, ``zh``, ``ja-en``, ``ja-zh``, ``zh-en``);
 transcripts carry language tags (:mod:`chain.text.langtags`).
 """
