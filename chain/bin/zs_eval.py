@@ -8,7 +8,8 @@ Resynthesis (--synth-dir, the wavs chain.bin.code2spec_synth spoke from these un
 place of the challenge's listeners (chain.vq.resynthesis): with --asr-exp-dir, resynth_cer
 and resynth_wer (%) of the wavs recognised by that ASR against --text (skipped, with a log
 line, when --text does not exist: the official test set has no transcripts; hyp.trn and
-ref.trn go to --synth-dir); with --spk-exp-dir, resynth_spk_cos: the mean cosine of
+ref.trn go to --synth-dir; with --utt2spk, resynth_cer_by_speaker: the CER of each source
+voice); with --spk-exp-dir, resynth_spk_cos: the mean cosine of
 SPKEMB(wav) and the mean SPKEMB of the target voice's utterances (--voice-dir).
 Prints one line and writes --result (YAML). Example:
   python -m chain.bin.zs_eval --units-dir exp/vqvae/units_test --item-file data/local/test.item \\
@@ -35,7 +36,7 @@ from chain.metrics.zerospeech import bitrate, read_item_file, write_submission
 from chain.train.device import select_device
 from chain.tts.evaluate import write_trn
 from chain.vq.data import read_units, read_units_meta
-from chain.vq.resynthesis import resynthesis_cer, voice_similarity
+from chain.vq.resynthesis import cer_by_speaker, resynthesis_cer, voice_similarity
 
 log = logging.getLogger("zs_eval")
 
@@ -56,6 +57,8 @@ def get_parser() -> configargparse.ArgumentParser:
     group.add_argument("--text", help="transcripts of the resynthesised utterances (Kaldi text); "
                        "the CER is skipped when the file does not exist")
     group.add_argument("--asr-exp-dir", help="ASR experiment (chain.bin.asr_train) of the CER; none: no CER")
+    group.add_argument("--utt2spk", help="source speaker of each test utterance (the test data dir's "
+                       "utt2spk): also the CER of each voice")
     group.add_argument("--asr-checkpoint", default="best.pt", help="ASR weights inside --asr-exp-dir")
     group.add_argument("--asr-fbank-conf", help="feature configuration the ASR was trained on; none: "
                        "conf/fbank.yaml of its recipe dir")
@@ -93,6 +96,14 @@ def resynthesis_scores(args) -> dict:
         write_trn(Path(args.synth_dir) / "hyp.trn", cer.hyps, utts)
         fields.update(resynth_cer=round(cer.score.cer.rate, 2), resynth_wer=round(cer.score.wer.rate, 2),
                       resynth_asr=f"{args.asr_exp_dir}/{args.asr_checkpoint} beam {args.beam}")
+        if args.utt2spk:
+            utt2spk = read_kv(args.utt2spk)
+            missing = sorted(set(cer.hyps) - set(utt2spk))
+            if missing:
+                raise ValueError(f"{args.utt2spk}: no speaker for {len(missing)} resynthesised utterances, "
+                                 f"e.g. {missing[0]}")
+            fields["resynth_cer_by_speaker"] = {spk: round(rate, 2)
+                                                for spk, rate in cer_by_speaker(cer, utt2spk).items()}
     if args.spk_exp_dir:
         similarity = voice_similarity(args.spk_exp_dir, args.synth_dir, args.voice_dir,
                                       checkpoint=args.spk_checkpoint, fbank_conf=args.spk_fbank_conf,

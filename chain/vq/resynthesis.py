@@ -7,7 +7,7 @@ and its similarity to the voice; the ZeroSpeech 2019 VQ-VAE paper reports the fi
 listeners:
 
 - :func:`resynthesis_cer`: the CER/WER of the resynthesised wavs as recognised by an ASR
-  experiment of chain.bin.asr_train;
+  experiment of chain.bin.asr_train; :func:`cer_by_speaker` splits it by source voice;
 - :func:`voice_similarity`: mean cos(SPKEMB(resynthesised), z_voice) by a speaker encoder
   experiment of chain.bin.spk_train, z_voice the L2-normalised mean SPKEMB of the target
   voice's utterances (e.g. ``data/train_voice``).
@@ -87,6 +87,18 @@ def resynthesis_cer(asr_exp_dir: str | os.PathLike, synth_dir: str | os.PathLike
         raise DataError(text, f"no transcript of '{missing[0]}' ({len(missing)} utterances of {synth_dir})")
     refs = {utt: texts[utt] for utt in hyps}
     return SynthCER(score(refs, hyps), refs, hyps)
+
+
+def cer_by_speaker(result: SynthCER, utt2spk: dict[str, str]) -> dict[str, float]:
+    """The CER (%) of ``result`` over the utterances of each source speaker (``utt2spk``: the
+    speaker who spoke the utterance the units came from), speakers in sorted order. A voice
+    the inverter was trained on (the target's own test speech) against the others shows how
+    speaker-independent the units are. KeyError for an utterance without a speaker."""
+    utts: dict[str, list[str]] = {}
+    for utt in result.hyps:
+        utts.setdefault(utt2spk[utt], []).append(utt)
+    return {spk: score({u: result.refs[u] for u in us}, {u: result.hyps[u] for u in us}).cer.rate
+            for spk, us in sorted(utts.items())}
 
 
 def voice_similarity(spk_exp_dir: str | os.PathLike, synth_dir: str | os.PathLike,

@@ -67,6 +67,8 @@ def test_embedded_recipe_every_stage(tmp_path, listeners):
         r = results[name]
         assert r["resynth_cer"] >= 0 and r["resynth_wer"] >= 0 and -1 <= r["resynth_spk_cos"] <= 1, name
         assert r["resynth_voice"] == "data/train_voice" and r["resynth_asr"].startswith(f"{listeners}/exp/asr/")
+        speakers = {line.split()[1] for line in (recipe / "data/test/utt2spk").read_text().splitlines()}
+        assert set(r["resynth_cer_by_speaker"]) == speakers and min(r["resynth_cer_by_speaker"].values()) >= 0
     assert not any(key.startswith("resynth") for key in results["gmm4_2T"])  # no Code2Spec of its units
     assert "synth_test/wav.scp: no resynthesis of exp/baselines/gmm4_2T (stages 3 and 5): not scored" in first.stderr
     assert "| baselines/kmeans8_2T | " in proc.stdout and "| vq_vqvae | " in proc.stdout  # show_results.sh

@@ -77,3 +77,16 @@ def test_zs_eval_skips_the_cer_without_transcripts(listeners, tmp_path, caplog):
     with pytest.raises(ValueError, match="give --synth-dir"):
         zs_eval.resynthesis_scores(zs_eval.get_parser().parse_args([
             "--units-dir", "u", "--item-file", "i", "--utt2dur", "d", "--asr-exp-dir", "x"]))
+
+
+def test_cer_by_speaker_splits_the_score_by_source_voice():
+    from chain.tts.evaluate import SynthCER
+    from chain.vq.resynthesis import cer_by_speaker
+
+    refs = {"a-1": "ab cd", "a-2": "ef", "b-1": "gh"}
+    hyps = {"a-1": "ab cd", "a-2": "ex", "b-1": "xy z"}
+    result = SynthCER(score(refs, hyps), refs, hyps)
+    got = cer_by_speaker(result, {"a-1": "a", "a-2": "a", "b-1": "b", "c-1": "c"})
+    assert got == {"a": pytest.approx(100 * 1 / 7), "b": pytest.approx(100 * 4 / 2)}
+    with pytest.raises(KeyError):
+        cer_by_speaker(result, {"a-1": "a", "a-2": "a"})

@@ -115,7 +115,7 @@ evaluate() {
     elif [ -n "${scoring_asr_exp}${scoring_spk_exp}" ]; then
         scoring=(--synth-dir "${synth}")
         if [ -n "${scoring_asr_exp}" ]; then
-            scoring+=(--asr-exp-dir "${scoring_asr_exp}" --text data/local/test.text)
+            scoring+=(--asr-exp-dir "${scoring_asr_exp}" --text data/local/test.text --utt2spk data/test/utt2spk)
         fi
         if [ -n "${scoring_spk_exp}" ]; then
             scoring+=(--spk-exp-dir "${scoring_spk_exp}" --voice-dir data/train_voice)
