@@ -17,8 +17,8 @@
 #   3. where the ZeroSpeech recipes' <exp-root>/*/units_test/result.yaml and
 #      <exp-root>/baselines/*/units_test/result.yaml exist (chain.bin.zs_eval: "abx: a",
 #      "bitrate: b", "resynth_cer: c" ... lines), after a blank line, a table of the unit
-#      systems: ABX error, bitrate and the scores of the speech resynthesised from the units
-#      (CER, WER, cosine to the target voice).
+#      systems: ABX error, bitrate, speaker information of the units and the scores of the
+#      speech resynthesised from them (CER, WER, cosine to the target voice).
 # A figure a row lacks prints as "-"; each table has its own header and separator lines.
 # The models of stage 5 sit one level deeper (<exp-root>/chain_x/asr/decode_*/result.txt);
 # their experiment is shown as chain_x/asr.
@@ -111,15 +111,15 @@ fi
 
 if [ -n "$units" ]; then
   [ ${#results[@]} -eq 0 ] || echo
-  echo "| unit system | ABX | bitrate | resynth CER | resynth WER | resynth spk cos |"
-  echo "|---|---|---|---|---|---|"
+  echo "| unit system | ABX | bitrate | spk info | resynth CER | resynth WER | resynth spk cos |"
+  echo "|---|---|---|---|---|---|---|"
 fi
 for f in $units; do
   dir=$(dirname "$(dirname "$f")")
   awk -v unitsys="${dir#"$root"/}" '
-    $1 ~ /^(abx|bitrate|resynth_cer|resynth_wer|resynth_spk_cos):$/ { v[substr($1, 1, length($1) - 1)] = $2 }
+    $1 ~ /^(abx|bitrate|speaker_information|resynth_cer|resynth_wer|resynth_spk_cos):$/ { v[substr($1, 1, length($1) - 1)] = $2 }
     END {
-      n = split("abx bitrate resynth_cer resynth_wer resynth_spk_cos", keys, " ")
+      n = split("abx bitrate speaker_information resynth_cer resynth_wer resynth_spk_cos", keys, " ")
       row = "| " unitsys
       for (k = 1; k <= n; k++) row = row " | " ((keys[k] in v) ? v[keys[k]] : "-")
       print row " |"

@@ -3,12 +3,14 @@ submission layout of its units and machine scores of the speech resynthesised fr
 
 ABX: the across-speaker task of --item-file (an official byCtxt_acSpkr .item or one made by
 zs_items), DTW with the unit dir's distance (cosine; kl for posteriors) unless --distance.
-Bitrate: (N / D) H over every utterance of the unit dir, D from --utt2dur.
+Bitrate: (N / D) H over every utterance of the unit dir, D from --utt2dur. With --utt2spk,
+speaker_information: I(U; S) / H(S) of the same symbols and the speakers (0: the units do not
+tell the speaker, 1: they do; meaningful for discrete units).
 Resynthesis (--synth-dir, the wavs chain.bin.code2spec_synth spoke from these units), in
 place of the challenge's listeners (chain.vq.resynthesis): with --asr-exp-dir, resynth_cer
 and resynth_wer (%) of the wavs recognised by that ASR against --text (skipped, with a log
 line, when --text does not exist: the official test set has no transcripts; hyp.trn and
-ref.trn go to --synth-dir; with --utt2spk, resynth_cer_by_speaker: the CER of each source
+ref.trn go to --synth-dir; with --utt2spk also resynth_cer_by_speaker: the CER of each source
 voice); with --spk-exp-dir, resynth_spk_cos: the mean cosine of
 SPKEMB(wav) and the mean SPKEMB of the target voice's utterances (--voice-dir).
 Prints one line and writes --result (YAML). Example:
@@ -32,7 +34,7 @@ from chain.data.datadir import read_kv
 from chain.fileio import atomic_write
 from chain.metrics.abx import abx_from_features
 from chain.metrics.dtw import DISTANCES
-from chain.metrics.zerospeech import bitrate, read_item_file, write_submission
+from chain.metrics.zerospeech import bitrate, read_item_file, speaker_information, write_submission
 from chain.train.device import select_device
 from chain.tts.evaluate import write_trn
 from chain.vq.data import read_units, read_units_meta
@@ -50,6 +52,9 @@ def get_parser() -> configargparse.ArgumentParser:
     parser.add_argument("--max-triplets-per-cell", type=int, default=0,
                         help="score at most this many triplets drawn per cell (0: all)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the triplet draw")
+    parser.add_argument("--utt2spk", help="speaker of each utterance of the unit dir (the test data dir's "
+                        "utt2spk): the speaker information of the units and, with --asr-exp-dir, the CER of "
+                        "each source voice")
     parser.add_argument("--result", help="YAML file to write the figures to")
     parser.add_argument("--submission-dir", help="also write the units in the 2019 submission layout here")
     group = parser.add_argument_group("resynthesis scores (machine stand-ins for the listeners)")
@@ -57,8 +62,6 @@ def get_parser() -> configargparse.ArgumentParser:
     group.add_argument("--text", help="transcripts of the resynthesised utterances (Kaldi text); "
                        "the CER is skipped when the file does not exist")
     group.add_argument("--asr-exp-dir", help="ASR experiment (chain.bin.asr_train) of the CER; none: no CER")
-    group.add_argument("--utt2spk", help="source speaker of each test utterance (the test data dir's "
-                       "utt2spk): also the CER of each voice")
     group.add_argument("--asr-checkpoint", default="best.pt", help="ASR weights inside --asr-exp-dir")
     group.add_argument("--asr-fbank-conf", help="feature configuration the ASR was trained on; none: "
                        "conf/fbank.yaml of its recipe dir")
@@ -132,6 +135,13 @@ def main(argv=None) -> None:
         figures = {"abx": round(result.error, 3), "bitrate": round(rate, 2), "distance": distance,
                    "triplets": result.triplets, "items": len(items), "utterances": len(units),
                    "stride": meta["stride"], "units": meta.get("kind", "")}
+        if args.utt2spk:
+            utt2spk = read_kv(args.utt2spk)
+            missing = sorted(set(units) - set(utt2spk))
+            if missing:
+                raise ValueError(f"{args.utt2spk}: no speaker for {len(missing)} utterances of "
+                                 f"{args.units_dir}, e.g. {missing[0]}")
+            figures["speaker_information"] = round(speaker_information(units, utt2spk), 4)
         figures.update(resynthesis)
         if args.result:
             with atomic_write(args.result) as f:

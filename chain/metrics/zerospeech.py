@@ -9,6 +9,10 @@
 - Bitrate (as the 2019 evaluation of bootphon/zerospeech2020): ``(N / D) * H`` bits/s over a whole test set, with ``N``
   the number of units (lines), ``D`` the total duration in seconds and ``H`` the entropy
   in bits of the distribution of distinct unit vectors (a line is a symbol).
+- Speaker information (not part of the challenge's evaluation): ``I(U; S) / H(S)`` of the
+  same symbols and the speaker of each utterance, 0 for units whose distribution is the
+  same for every speaker, 1 for units that tell the speaker; like the bitrate, it means
+  something only for discrete units (every frame of a raw feature is a symbol of its own).
 """
 from __future__ import annotations
 
@@ -128,6 +132,12 @@ def entropy_bits(counts: Iterable[int]) -> float:
     return float(-(p * np.log2(p)).sum()) + 0.0  # + 0.0: one symbol gives 0.0, not -0.0
 
 
+def _symbols(seq: np.ndarray) -> list[bytes]:
+    """The symbols of a unit sequence ``(T, D)`` (a row a symbol) or ``(T,)`` (an id a symbol)."""
+    seq = np.asarray(seq)
+    return [np.ascontiguousarray(r).tobytes() for r in seq.reshape(len(seq), -1)]
+
+
 def bitrate(units: Iterable[np.ndarray], total_duration: float) -> float:
     """Bits per second ``(N / D) * H`` of unit sequences (each ``(T, D)``, a row a symbol; or
     ``(T,)`` of symbol ids) spanning ``total_duration`` seconds."""
@@ -135,8 +145,27 @@ def bitrate(units: Iterable[np.ndarray], total_duration: float) -> float:
         raise ValueError(f"bitrate: the total duration must be positive: got {total_duration}")
     counts: Counter = Counter()
     for seq in units:
-        seq = np.asarray(seq)
-        rows = seq.reshape(len(seq), -1)
-        counts.update(np.ascontiguousarray(r).tobytes() for r in rows)
+        counts.update(_symbols(seq))
     n = sum(counts.values())
     return n * entropy_bits(counts.values()) / total_duration if n else 0.0
+
+
+def speaker_information(units: Mapping[str, np.ndarray], utt2spk: Mapping[str, str]) -> float:
+    """``I(U; S) / H(S) = (H(U) + H(S) - H(U, S)) / H(S)`` over every unit of ``units``
+    (utterance -> sequence as in :func:`bitrate`), ``S`` the speaker of its utterance; 0 when
+    there is one speaker."""
+    missing = sorted(set(units) - set(utt2spk))
+    if missing:
+        raise ValueError(f"speaker information: no speaker for {len(missing)} utterances, e.g. {missing[0]}")
+    joint: Counter = Counter()
+    for utt, seq in units.items():
+        joint.update((sym, utt2spk[utt]) for sym in _symbols(seq))
+    sym_counts, spk_counts = Counter(), Counter()
+    for (sym, spk), n in joint.items():
+        sym_counts[sym] += n
+        spk_counts[spk] += n
+    h_spk = entropy_bits(spk_counts.values())
+    if h_spk == 0.0:
+        return 0.0
+    mutual = entropy_bits(sym_counts.values()) + h_spk - entropy_bits(joint.values())
+    return min(max(mutual / h_spk, 0.0), 1.0)

@@ -59,6 +59,7 @@ def test_embedded_recipe_every_stage(tmp_path, listeners):
     assert set(results) == {"vq_vqvae", "kmeans8_2T", "gmm4_2T"}
     for name, r in results.items():
         assert 0 <= r["abx"] <= 100 and r["triplets"] > 0 and r["bitrate"] >= 0, name
+        assert 0 <= r["speaker_information"] <= 1, name  # of data/test/utt2spk's three voices
     assert results["kmeans8_2T"]["bitrate"] > 0  # (one epoch of a tiny VQ-VAE may use a single code)
     assert results["gmm4_2T"]["distance"] == "kl" and results["vq_vqvae"]["stride"] == 4
     # 16 codes at 4T cannot carry more than log2(16) bits per 40 ms unit

@@ -3,8 +3,10 @@ import pytest
 import yaml
 
 from chain.metrics.abx import Item
+from sklearn.metrics import mutual_info_score
+
 from chain.metrics.zerospeech import (bitrate, entropy_bits, items_from_ctm, read_item_file, read_submission,
-                                      write_item_file, write_submission)
+                                      speaker_information, write_item_file, write_submission)
 
 
 def test_bitrate_of_known_sequences():
@@ -17,6 +19,26 @@ def test_bitrate_of_known_sequences():
     assert bitrate([np.zeros((10, 3))], 1.0) == 0.0  # one symbol carries nothing
     with pytest.raises(ValueError, match="positive"):
         bitrate([rows], 0.0)
+
+
+def test_speaker_information_of_known_cases():
+    utt2spk = {"a1": "a", "a2": "a", "b1": "b"}
+    # disjoint symbols per speaker: the unit tells the speaker
+    assert speaker_information({"a1": np.array([0, 1]), "a2": np.array([1]), "b1": np.array([2, 3, 2])},
+                               utt2spk) == pytest.approx(1.0)
+    # one distribution for every speaker: nothing
+    assert speaker_information({"a1": np.array([0, 1]), "a2": np.array([0, 1]), "b1": np.array([1, 0, 0, 1])},
+                               utt2spk) == pytest.approx(0.0)
+    # one speaker: no speaker entropy, 0 by definition
+    assert speaker_information({"a1": np.array([0, 1])}, {"a1": "a"}) == 0.0
+    # rows are the symbols, as in the bitrate; a partial case against scikit-learn's mutual information
+    units = {"a1": np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]]), "b1": np.array([[0.0, 1.0], [0.5, 0.5]])}
+    syms, spks = [0, 1, 0, 0, 2], ["a", "a", "a", "b", "b"]
+    expected = mutual_info_score(spks, syms) / mutual_info_score(spks, spks)
+    assert 0.0 < expected < 1.0
+    assert speaker_information(units, {"a1": "a", "b1": "b"}) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="no speaker for 1 utterances, e.g. b1"):
+        speaker_information(units, {"a1": "a"})
 
 
 def test_item_file_round_trip_and_official_header(tmp_path):

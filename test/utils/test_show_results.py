@@ -71,14 +71,15 @@ def test_show_results_without_results_fails(tmp_path, run_util):
 
 def test_show_results_units_table(tmp_path, run_util):
     """ZeroSpeech unit systems (chain.bin.zs_eval's result.yaml): a table of their own."""
-    for system, figures in (("vq_x", "abx: 12.5\nbitrate: 99.1\nresynth_cer: 30.2\nresynth_wer: 70.0\n"
+    for system, figures in (("vq_x", "abx: 12.5\nbitrate: 99.1\nspeaker_information: 0.16\nresynth_cer: 30.2\n"
+                                      "resynth_wer: 70.0\n"
                                       "resynth_spk_cos: 0.91\nunits: vqvae exp/vq_x\n"),
                             ("baselines/kmeans8_2T", "abx: 10.0\nbitrate: 50.0\nunits: kmeans C=8\n")):
         (tmp_path / "exp" / system / "units_test").mkdir(parents=True)
         (tmp_path / "exp" / system / "units_test" / "result.yaml").write_text(figures)
-    units = ["| unit system | ABX | bitrate | resynth CER | resynth WER | resynth spk cos |",
-             "|---|---|---|---|---|---|", "| baselines/kmeans8_2T | 10.0 | 50.0 | - | - | - |",
-             "| vq_x | 12.5 | 99.1 | 30.2 | 70.0 | 0.91 |"]
+    units = ["| unit system | ABX | bitrate | spk info | resynth CER | resynth WER | resynth spk cos |",
+             "|---|---|---|---|---|---|---|", "| baselines/kmeans8_2T | 10.0 | 50.0 | - | - | - | - |",
+             "| vq_x | 12.5 | 99.1 | 0.16 | 30.2 | 70.0 | 0.91 |"]
     proc = run_util(["show_results.sh", tmp_path / "exp"])
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == units

@@ -115,7 +115,7 @@ evaluate() {
     elif [ -n "${scoring_asr_exp}${scoring_spk_exp}" ]; then
         scoring=(--synth-dir "${synth}")
         if [ -n "${scoring_asr_exp}" ]; then
-            scoring+=(--asr-exp-dir "${scoring_asr_exp}" --text data/local/test.text --utt2spk data/test/utt2spk)
+            scoring+=(--asr-exp-dir "${scoring_asr_exp}" --text data/local/test.text)
         fi
         if [ -n "${scoring_spk_exp}" ]; then
             scoring+=(--spk-exp-dir "${scoring_spk_exp}" --voice-dir data/train_voice)
@@ -123,7 +123,8 @@ evaluate() {
     fi
     # shellcheck disable=SC2086
     python -m chain.bin.zs_eval --units-dir "${dir}/units_test" --item-file data/local/test.item \
-        --utt2dur dump/test/utt2dur --result "${dir}/units_test/result.yaml" "${scoring[@]}" "$@" ${abx_args}
+        --utt2dur dump/test/utt2dur --utt2spk data/test/utt2spk --result "${dir}/units_test/result.yaml" \
+        "${scoring[@]}" "$@" ${abx_args}
 }
 
 unit_exp=${vq_exp}      # where the units of stages 3-6 and their Code2Spec go
