@@ -32,6 +32,9 @@ def add_vq_arguments(parser) -> None:
     g.add_argument("--jitter", type=float, default=0.0,
                    help="training only: probability that the decoder hears a code's left or right "
                         "neighbour instead (time jitter, Chorowski et al. 2019; 0: off, the paper)")
+    g.add_argument("--speaker-adversary", type=float, default=0.0,
+                   help="weight of a speaker classifier's cross-entropy on the encoder outputs, whose "
+                        "gradient reaches the encoder reversed (0: none, the paper)")
     g.add_argument("--collapse-fraction", type=float, default=0.1,
                    help="warn of a codebook collapse when fewer than this share of the codes is used on dev")
 
@@ -40,7 +43,8 @@ def build_vq(args, input_dim: int, num_speakers: int) -> VQVAE:
     return VQVAE(input_dim=input_dim, num_speakers=num_speakers, stride=args.stride, num_codes=args.num_codes,
                  code_dim=args.code_dim, speaker_dim=args.speaker_dim, channels=args.channels,
                  commitment_weight=args.commitment_weight, jitter=args.jitter,
-                 codebook_init=args.codebook_init, restart_threshold=args.restart_threshold)
+                 speaker_adversary=args.speaker_adversary, codebook_init=args.codebook_init,
+                 restart_threshold=args.restart_threshold)
 
 
 def add_code2spec_arguments(parser) -> None:

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from chain.nets.gradient_reversal import reverse_gradient
 from chain.nets.vector_quantizer import VectorQuantizer, code_usage, perplexity
 from chain.vq.vqvae import VQVAE, time_jitter
 
@@ -162,3 +163,45 @@ def test_time_jitter_only_in_training_and_gradient_reaches_the_encoder():
     assert model.encoder[0][0].weight.grad.abs().sum() > 0
     with pytest.raises(ValueError, match=r"jitter must be in \[0, 1\]: got 1.5"):
         VQVAE(input_dim=5, num_speakers=2, jitter=1.5)
+
+
+def test_gradient_reversal_negates_and_scales_the_gradient():
+    x = torch.randn(3, 4, requires_grad=True)
+    upstream = torch.randn(3, 4)
+    y = reverse_gradient(x, 0.5)
+    assert torch.equal(y, x)
+    (y * upstream).sum().backward()
+    assert torch.equal(x.grad, -0.5 * upstream)
+
+
+def test_speaker_adversary_trains_the_classifier_and_reverses_into_the_encoder_only():
+    """With weight w, the full loss's gradient is that of Eq. (3) plus w * dCE for the classifier,
+    minus w * dCE for the encoder, and nothing of the CE for the decoder and the codebook."""
+    torch.manual_seed(0)
+    w = 0.3
+    model = VQVAE(input_dim=6, num_speakers=3, stride=2, num_codes=16, code_dim=8, speaker_dim=4, channels=16,
+                  speaker_adversary=w)
+    batch = {"feats": torch.randn(2, 10, 6), "feat_lengths": torch.tensor([10, 7]), "spk_ids": torch.tensor([0, 2])}
+
+    def grads(loss):
+        model.zero_grad(set_to_none=True)
+        loss.backward()
+        return {n: p.grad.clone() if p.grad is not None else torch.zeros_like(p) for n, p in model.named_parameters()}
+
+    loss, stats = model(batch)
+    assert set(stats) >= {"speaker_ce", "speaker_acc"} and 0 <= stats["speaker_acc"] <= 1
+    total = grads(loss)
+    model.speaker_adversary = 0.0
+    plain = grads(model(batch)[0])  # Eq. (3) alone (BatchNorm in training mode: the same batch statistics)
+    z = model.encoder_output(batch["feats"])
+    logits = model.speaker_classifier(z)  # no reversal: the CE's own gradient
+    ce = torch.nn.functional.cross_entropy(torch.cat([logits[0, :5], logits[1, :4]]), torch.tensor([0] * 5 + [2] * 4))
+    assert ce.item() == pytest.approx(stats["speaker_ce"], rel=1e-5)
+    direct = grads(ce)
+    for name in total:
+        sign = {"encoder": -1.0, "speaker_classifier": 1.0}.get(name.split(".")[0], 0.0)
+        torch.testing.assert_close(total[name], plain[name] + sign * w * direct[name], atol=1e-6, rtol=1e-5)
+    assert direct["encoder.0.0.weight"].abs().sum() > 0 and direct["speaker_classifier.0.weight"].abs().sum() > 0
+    with pytest.raises(ValueError, match="speaker_adversary must be >= 0: got -1"):
+        VQVAE(input_dim=5, num_speakers=2, speaker_adversary=-1)
+    assert VQVAE(input_dim=5, num_speakers=2).speaker_classifier is None  # the paper's model: no adversary
