@@ -37,6 +37,9 @@ def get_parser() -> configargparse.ArgumentParser:
                         help="Japanese-Mandarin code-switched utterances added to each of train_speech_only "
                              "and train_text_only (the multilingual chain's Ja-Zh data; drawn last, so the "
                              "other sets are the same for any value)")
+    parser.add_argument("--num-text-extra", type=int, default=0,
+                        help="Ja-En code-switched sentences added to train_text_only alone, never spoken "
+                             "(drawn last, so the other sets are the same for any value)")
     parser.add_argument("--num-dev", type=int, default=20,
                         help="dev utterances per language and of Ja-En code-switching")
     parser.add_argument("--num-test", type=int, default=40,
@@ -52,8 +55,8 @@ def main(argv=None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s make_codeswitch_corpus: %(message)s")
     try:
         sets = make_corpus(args.out_dir, args.wav_dir, num_mono=args.num_mono, num_cs=args.num_cs,
-                           num_jazh=args.num_jazh, num_dev=args.num_dev, num_test=args.num_test,
-                           speakers=args.speakers, seed=args.seed)
+                           num_jazh=args.num_jazh, num_text_extra=args.num_text_extra, num_dev=args.num_dev,
+                           num_test=args.num_test, speakers=args.speakers, seed=args.seed)
     except ValueError as err:
         raise SystemExit(f"make_codeswitch_corpus: error: {err}") from None
     print(summary_table(sets))

@@ -18,6 +18,9 @@ which no training set contains: the zero-shot test). With ``num_jazh`` > 0 the t
 unpaired sets also hold Japanese-Mandarin CS (the ASRU 2019 multilingual chain's
 unsupervised Ja-Zh data): drawn after every other set, so the other sentences stay the same
 (their audio may move by a few samples: espeak-ng carries a little state from call to call).
+With ``num_text_extra`` > 0, ``train_text_only`` also holds that many more Ja-En sentences,
+drawn last and never spoken (unpaired text is cheap where speech is not; ``train_full``,
+the upper bound, does not hold them).
 Every dir has ``utt2lang`` (``en``, ``ja``, ``zh``, ``ja-en``, ``ja-zh``, ``zh-en``);
 transcripts carry language tags (:mod:`chain.text.langtags`).
 """
@@ -104,28 +107,34 @@ SET_KINDS = {"train_paired_en": "en", "train_paired_ja": "ja", "train_paired_zh"
              "train_speech_only": "ja-en", "train_text_only": "ja-en",
              "dev_en": "en", "dev_ja": "ja", "dev_zh": "zh", "dev_cs": "ja-en",
              "test_en": "en", "test_ja": "ja", "test_zh": "zh", "test_cs": "ja-en", "test_zhen": "zh-en",
-             "train_speech_only_jazh": "ja-zh", "train_text_only_jazh": "ja-zh"}  # drawn last: see make_corpus
+             "train_speech_only_jazh": "ja-zh", "train_text_only_jazh": "ja-zh",  # drawn last: see make_corpus
+             "train_text_only_extra": "ja-en"}  # never spoken
+UNSPOKEN = ("train_text_only_extra",)
 
 
 def make_corpus(out_dir: str | os.PathLike, wav_dir: str | os.PathLike, *, num_mono: int = 300,
-                num_cs: int = 300, num_jazh: int = 0, num_dev: int = 20, num_test: int = 40,
-                speakers: int = 4, seed: int = 0) -> dict[str, DataDir]:
+                num_cs: int = 300, num_jazh: int = 0, num_text_extra: int = 0, num_dev: int = 20,
+                num_test: int = 40, speakers: int = 4, seed: int = 0) -> dict[str, DataDir]:
     """Generate, speak and write the corpus; return the data dirs written.
 
     ``num_mono`` paired utterances per language, ``num_cs`` Ja-En CS utterances in each of
     speech-only and text-only, ``num_jazh`` Ja-Zh CS utterances added to each of them (drawn
     after every other set: the same seed gives the same other sentences whatever its value),
+    ``num_text_extra`` Ja-En CS sentences added to text-only after those (text only: not spoken),
     ``num_dev`` per language and CS in dev, ``num_test`` in each test set; ``speakers``
     voices per language (and per CS pair), taken in turn.
-    Writes ``out_dir/local/text`` (every utterance, tagged: the file synthesis reads and
+    Writes ``out_dir/local/text`` (every spoken utterance, tagged: the file synthesis reads and
     names in its errors), ``local/spk2voices`` and ``local/chars.txt`` (the inventory).
     """
-    counts = {name: num_mono if name.startswith("train_paired") else num_jazh if name.endswith("_jazh")
+    optional = {"train_speech_only_jazh": num_jazh, "train_text_only_jazh": num_jazh,
+                "train_text_only_extra": num_text_extra}
+    counts = {name: optional[name] if name in optional else num_mono if name.startswith("train_paired")
               else num_cs if name.startswith("train") else num_dev if name.startswith("dev") else num_test
               for name in SET_KINDS}
-    if num_jazh < 0 or min(n for name, n in counts.items() if not name.endswith("_jazh")) < 1 or speakers < 1:
-        raise ValueError(f"every set needs at least one utterance (the Ja-Zh ones none or more) and one "
-                         f"speaker: got {counts}, {speakers} speakers")
+    if min(optional.values()) < 0 or min(n for name, n in counts.items() if name not in optional) < 1 \
+            or speakers < 1:
+        raise ValueError(f"every set needs at least one utterance (the Ja-Zh and extra text-only ones none "
+                         f"or more) and one speaker: got {counts}, {speakers} speakers")
     wav_dir = Path(wav_dir).resolve()
     if any(c.isspace() for c in str(wav_dir)):
         raise ValueError(f"--wav-dir must have no whitespace in its absolute path: got '{wav_dir}'")
@@ -145,8 +154,9 @@ def make_corpus(out_dir: str | os.PathLike, wav_dir: str | os.PathLike, *, num_m
             utt = f"{spk}-{name}-{i + 1:05d}"
             utt2spk[utt], text[utt], utt2lang[utt] = spk, langtags.join(segments), kind
         sets[name] = DataDir(utt2spk=utt2spk, text=text, extra={"utt2lang": utt2lang})
-        text_all.update(text)
-        utt2spk_all.update(utt2spk)
+        if name not in UNSPOKEN:
+            text_all.update(text)
+            utt2spk_all.update(utt2spk)
     local = Path(out_dir) / "local"
     write_kv(local / "text", text_all)
     write_kv(local / "spk2voices", {spk: " ".join(f"{lang}={v}" for lang, v in voices.items())
@@ -155,7 +165,9 @@ def make_corpus(out_dir: str | os.PathLike, wav_dir: str | os.PathLike, *, num_m
         f.write(grammar.charset() + "\n")
     log.info("speaking %d utterances of %d speakers", len(text_all), len(spk2voices))
     durations = speak_text_file(local / "text", utt2spk_all, spk2voices, wav_dir)
-    for data in sets.values():
+    for name, data in sets.items():
+        if name in UNSPOKEN:
+            continue
         data.wav_scp = {u: str(wav_dir / spk / f"{u}.wav") for u, spk in data.utt2spk.items()}
         data.extra["utt2dur"] = {u: durations[u] for u in data.utts}
     return _write_sets(sets, out_dir)
@@ -172,11 +184,12 @@ def _write_sets(parts: dict[str, DataDir], out_dir: str | os.PathLike) -> dict[s
                        text=None if what == "text" else data.text,
                        extra={"utt2lang": data.extra["utt2lang"]} if text_only else data.extra)
 
-    unpaired = [name for name in parts if name.startswith(("train_speech_only", "train_text_only"))]
+    unpaired = [name for name in parts
+                if name.startswith(("train_speech_only", "train_text_only")) and name not in UNSPOKEN]
     paired = union("train_paired_en", "train_paired_ja", "train_paired_zh")
     sets = {"train_paired": paired,
             "train_speech_only": without(union(*(n for n in unpaired if "speech" in n)), "text"),
-            "train_text_only": without(union(*(n for n in unpaired if "text" in n)), "wav"),
+            "train_text_only": without(union(*(n for n in parts if n.startswith("train_text_only"))), "wav"),
             "train_full": union("train_paired_en", "train_paired_ja", "train_paired_zh", *unpaired),
             "dev": union("dev_en", "dev_ja", "dev_zh", "dev_cs"),
             **{name: parts[name] for name in parts if name.startswith(("train_paired_", "test_"))}}

@@ -115,3 +115,23 @@ def test_japanese_mandarin_data_joins_the_unpaired_sets_and_changes_no_other_sen
     assert all({s.lang for s in langtags.parse(t)} == {"ja", "zh"} for t in jazh)
     with pytest.raises(ValueError, match="at least one utterance"):
         make_corpus(tmp_path / "c", tmp_path / "wc", num_jazh=-1, **kw)
+
+
+def test_extra_text_only_sentences_are_new_unspoken_and_change_no_other_set(tmp_path):
+    kw = dict(num_mono=2, num_cs=2, num_dev=1, num_test=1, speakers=1, seed=5)
+    without = make_corpus(tmp_path / "a", tmp_path / "wa", **kw)
+    with_extra = make_corpus(tmp_path / "b", tmp_path / "wb", num_text_extra=4, **kw)
+    for name in without:
+        if name != "train_text_only":
+            assert with_extra[name].text == without[name].text, name
+    text_only = with_extra["train_text_only"]
+    assert set(without["train_text_only"].utts) < set(text_only.utts) and len(text_only.utts) == 6
+    assert text_only.wav_scp is None
+    assert sorted(read_kv(tmp_path / "b" / "train_text_only" / "utt2lang").values()) == ["ja-en"] * 6
+    extra = [u for u in text_only.utts if "extra" in u]
+    spoken = read_kv(tmp_path / "b" / "local" / "text")
+    assert len(extra) == 4 and not set(extra) & set(spoken)  # never synthesised
+    assert not {text_only.text[u] for u in extra} & set(spoken.values())  # sentences of no other set
+    assert not set(extra) & set(with_extra["train_full"].utts)
+    with pytest.raises(ValueError, match="at least one utterance"):
+        make_corpus(tmp_path / "c", tmp_path / "wc", num_text_extra=-1, **kw)
