@@ -6,7 +6,7 @@ import yaml
 from fixtures.recipe import copy_recipe, run
 from fixtures.tiny import TINY_ASR, TINY_SPK, TINY_TTS
 
-CORPUS = '--local-data-opts "--num-mono 12 --num-cs 10 --num-dev 2 --num-test 3 --speakers 2"'
+CORPUS = '--local-data-opts "--num-mono 12 --num-cs 10 --num-text-extra 4 --num-dev 2 --num-test 3 --speakers 2"'
 TINY = ("--asr-config conf/asr_tiny.yaml --tts-config conf/tts_tiny.yaml --chain-config conf/chain_tiny.yaml "
         "--griffin-lim-iters 2 --beam 2")
 
@@ -24,7 +24,8 @@ def test_codeswitch_stages_0_to_7_and_the_chain(tmp_path):
 
     units = [line.split()[0] for line in (recipe / "data/lang/units.txt").read_text().splitlines()]
     assert units[-3:] == ["<en>", "<ja>", "<zh>"] and "の" in units and "吗" in units and "a" in units
-    assert "<en>" in (recipe / "data/train_text_only/text").read_text()
+    text_only = (recipe / "data/train_text_only/text").read_text().splitlines()
+    assert len(text_only) == 10 + 4 and all("<en>" in line for line in text_only)
     assert not (recipe / "data/train_speech_only/text").exists()
     asr = recipe / "exp/asr_asr_tiny_train_paired"
     for dset in ("dev", "test_cs", "test_zhen"):
